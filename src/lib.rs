@@ -1,0 +1,12 @@
+//! ipvsadm-rs: an ipvsadm-compatible administration tool for Linux IPVS.
+//!
+//! The path of data: [`cli`] turns argv into a typed [`cli::Command`],
+//! [`run`] executes it against an [`backend::IpvsBackend`] (the kernel via
+//! [`netlink`], or a fake in tests), and [`output`] renders the results.
+
+pub mod backend;
+pub mod cli;
+pub mod error;
+pub mod model;
+pub mod netlink;
+pub mod output;
