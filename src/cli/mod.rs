@@ -1,1 +1,6 @@
-//! Command line (placeholder).
+//! Command line: ipvsadm-compatible argument parsing into a typed
+//! [`Command`].
+
+pub mod command;
+
+pub use command::*;
