@@ -38,4 +38,45 @@ pub trait IpvsBackend {
     fn daemons(&mut self) -> Result<Vec<Daemon>>;
     fn start_daemon(&mut self, d: &Daemon) -> Result<()>;
     fn stop_daemon(&mut self, state: DaemonState, syncid: u32) -> Result<()>;
+
+    /// Applies many changes in order, returning one result per change.
+    /// The outer error means the batch could not be carried out at all.
+    /// Implementations may pipeline the requests (the netlink one sends
+    /// them in as few system calls as it can).
+    fn apply(&mut self, changes: &[Change]) -> Result<Vec<Result<()>>> {
+        Ok(changes.iter().map(|c| self.apply_one(c)).collect())
+    }
+
+    /// Applies one change through the single-operation methods.
+    fn apply_one(&mut self, change: &Change) -> Result<()> {
+        match change {
+            Change::AddService(s) => self.add_service(s),
+            Change::EditService(s) => self.edit_service(s),
+            Change::DelService(s) => self.del_service(s),
+            Change::Zero(s) => self.zero(s.as_ref()),
+            Change::Flush => self.flush(),
+            Change::AddDest(s, d) => self.add_dest(s, d),
+            Change::EditDest(s, d) => self.edit_dest(s, d),
+            Change::DelDest(s, d) => self.del_dest(s, d),
+            Change::SetTimeouts(t) => self.set_timeouts(t),
+            Change::StartDaemon(d) => self.start_daemon(d),
+            Change::StopDaemon { state, syncid } => self.stop_daemon(*state, *syncid),
+        }
+    }
+}
+
+/// One change to the IPVS table, as sent to the kernel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    AddService(Service),
+    EditService(Service),
+    DelService(Service),
+    Zero(Option<Service>),
+    Flush,
+    AddDest(Service, Dest),
+    EditDest(Service, Dest),
+    DelDest(Service, Dest),
+    SetTimeouts(Timeouts),
+    StartDaemon(Daemon),
+    StopDaemon { state: DaemonState, syncid: u32 },
 }

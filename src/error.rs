@@ -137,7 +137,10 @@ mod tests {
             kernel_message(Op::AddDest, libc::ERANGE),
             "Numerical result out of range"
         );
-        assert_eq!(kernel_message(Op::StartDaemon, libc::ENODEV), "No such device");
+        assert_eq!(
+            kernel_message(Op::StartDaemon, libc::ENODEV),
+            "No such device"
+        );
         assert_eq!(
             kernel_message(Op::GetInfo, libc::EPERM),
             "Permission denied (you must be root)"

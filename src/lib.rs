@@ -2,11 +2,13 @@
 //!
 //! The path of data: [`cli`] turns argv into a typed [`cli::Command`],
 //! [`run`] executes it against an [`backend::IpvsBackend`] (the kernel via
-//! [`netlink`], or a fake in tests), and [`output`] renders the results.
+//! [`netlink`], or [`fake`] in tests), and [`output`] renders the results.
 
 pub mod backend;
 pub mod cli;
 pub mod error;
+pub mod fake;
 pub mod model;
 pub mod netlink;
+pub mod netns;
 pub mod output;

@@ -41,11 +41,16 @@ pub enum Command {
     /// `--set tcp tcpfin udp` (0 = unchanged)
     SetTimeouts(Timeouts),
     StartDaemon(Daemon),
-    StopDaemon { state: DaemonState, syncid: u32 },
+    StopDaemon {
+        state: DaemonState,
+        syncid: u32,
+    },
     /// `-R`: read rules from standard input.
     Restore,
     /// `-S [-n]`
-    Save { numeric: bool },
+    Save {
+        numeric: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
