@@ -1,0 +1,113 @@
+//! The kube-proxy demo (`tests/lab/scenarios/kube-demo.sh`, as `tests/lab/demo`
+//! runs it) as a test: round-robin spread and `--stats` of real traffic.
+
+use std::time::Duration;
+
+use crate::support::{Ns, TestResult, Trial, compare::render, kernel_test};
+
+const SCENARIO: &str = include_str!("../lab/scenarios/kube-demo.sh");
+const SERVICE: &str = "10.200.1.76:9000";
+
+pub fn tests() -> Vec<Trial> {
+    vec![kernel_test(
+        "demo::kube_proxy_rr_spread_and_stats",
+        kube_proxy_rr_spread_and_stats,
+    )]
+}
+
+/// Runs one step of the scenario in the test's netns, with our ipvsadm.
+struct Scenario<'a> {
+    ns: &'a Ns,
+    script: tempfile::NamedTempFile,
+    prefix: String,
+}
+
+impl Scenario<'_> {
+    fn step(&self, step: &str) -> std::process::Output {
+        let path = self.script.path().to_string_lossy().into_owned();
+        let ours = self.ns.ours_path().to_string_lossy().into_owned();
+        self.ns.sh_env(
+            &format!("sh '{path}' {step}"),
+            &[
+                ("LAB_NS_PREFIX", &self.prefix),
+                ("IPVSADM", &ours),
+                ("REQUESTS", "100"),
+            ],
+        )
+    }
+}
+
+impl Drop for Scenario<'_> {
+    fn drop(&mut self) {
+        let _ = self.step("cleanup");
+    }
+}
+
+fn kube_proxy_rr_spread_and_stats(ns: &Ns) -> TestResult {
+    let script = tempfile::NamedTempFile::new()?;
+    std::fs::write(script.path(), SCENARIO)?;
+    let scenario = Scenario {
+        ns,
+        script,
+        prefix: ns.unique("k") + "-",
+    };
+
+    let setup = scenario.step("setup");
+    assert!(
+        setup.status.success(),
+        "scenario setup failed:\n{}",
+        render(&setup)
+    );
+    let traffic = scenario.step("traffic");
+    assert!(
+        traffic.status.success(),
+        "scenario traffic failed:\n{}",
+        render(&traffic)
+    );
+
+    // "     34 Hostname: webpod1" lines from `sort | uniq -c`.
+    let mut counts: Vec<(String, u32)> = String::from_utf8_lossy(&traffic.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (count, what) = line.trim().split_once(' ')?;
+            Some((what.trim().to_string(), count.parse().ok()?))
+        })
+        .collect();
+    counts.sort();
+    let mut spread: Vec<u32> = counts.iter().map(|(_, n)| *n).collect();
+    spread.sort();
+    assert!(
+        counts
+            .iter()
+            .all(|(what, _)| what.starts_with("Hostname: webpod")),
+        "unexpected responses: {counts:?}\n{}",
+        render(&traffic)
+    );
+    assert_eq!(
+        spread,
+        [33, 33, 34],
+        "100 requests spread over 3 pods: {counts:?}"
+    );
+
+    // Counters are published by the kernel's estimator every 2 s.
+    std::thread::sleep(Duration::from_secs(3));
+    let reference = ns.reference(&["-Ln", "--stats", "--exact"]);
+    let text = String::from_utf8_lossy(&reference.stdout).into_owned();
+    let conns = |prefix: &str| -> Vec<u64> {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with(prefix))
+            .filter_map(|l| l.split_whitespace().nth(2))
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    };
+    assert_eq!(conns("TCP"), [100], "service connections\n{text}");
+    let mut per_pod = conns("->");
+    per_pod.sort();
+    assert_eq!(per_pod, [33, 33, 34], "real server connections\n{text}");
+
+    let ours = ns.ours(&["-Ln", "--stats", "--exact"]);
+    crate::support::assert_same_output("ipvsadm -Ln --stats --exact", &ours, &reference);
+    let service = ["-Ln", "-t", SERVICE, "--stats", "--exact"];
+    ns.assert_same(&service);
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! `Ns`: a test's view of its own network namespace.
+
+use std::ffi::OsStr;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use libtest_mimic::Failed;
+
+use super::runner::{ours_path, reference_path};
+
+static UNIQUE: AtomicUsize = AtomicUsize::new(0);
+
+/// The per-test context. It lives on the test's thread, which has its own
+/// network namespace: every command run through it sees that namespace (and
+/// so a fresh, empty IPVS table at the start of the test).
+pub struct Ns {
+    test: String,
+    ours: PathBuf,
+    reference: PathBuf,
+}
+
+impl Ns {
+    pub(super) fn new(test: &str) -> Result<Ns, Failed> {
+        let ns = Ns {
+            test: test.to_string(),
+            ours: ours_path(),
+            reference: reference_path(),
+        };
+        for (what, path) in [("our ipvsadm", &ns.ours), ("ipvsadm 1.31", &ns.reference)] {
+            if !path.exists() {
+                return Err(format!("{what} not found at {}", path.display()).into());
+            }
+        }
+        Ok(ns)
+    }
+
+    /// The test's name.
+    pub fn test_name(&self) -> &str {
+        &self.test
+    }
+
+    /// Path of our binary.
+    pub fn ours_path(&self) -> &Path {
+        &self.ours
+    }
+
+    /// Path of ipvsadm 1.31.
+    pub fn reference_path(&self) -> &Path {
+        &self.reference
+    }
+
+    /// Runs our ipvsadm (argv[0] "ipvsadm").
+    pub fn ours<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        run(ipvsadm(&self.ours, args))
+    }
+
+    /// Runs ipvsadm 1.31 (argv[0] "ipvsadm", as its messages print argv[0]).
+    pub fn reference<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        run(ipvsadm(&self.reference, args))
+    }
+
+    /// Runs both on the current state: `(ours, reference)`. For read-only
+    /// commands, or commands that fail without changing anything.
+    pub fn both<S: AsRef<OsStr>>(&self, args: &[S]) -> (Output, Output) {
+        (self.ours(args), self.reference(args))
+    }
+
+    /// Runs both and asserts identical stdout, stderr and exit status.
+    pub fn assert_same<S: AsRef<OsStr>>(&self, args: &[S]) {
+        let (ours, reference) = self.both(args);
+        super::assert_same_output(&describe(args), &ours, &reference);
+    }
+
+    /// Runs `script` with `sh -c` in this namespace, with `OURS` and
+    /// `REFERENCE` set to the two binaries.
+    pub fn sh(&self, script: &str) -> Output {
+        self.sh_env(script, &[])
+    }
+
+    /// [`Ns::sh`] with extra environment variables.
+    pub fn sh_env(&self, script: &str, env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(script)
+            .env("OURS", &self.ours)
+            .env("REFERENCE", &self.reference);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run(cmd)
+    }
+
+    /// A name that is unique in this run, for global things such as named
+    /// network namespaces (`/run/netns`): `<base><pid>x<counter>`, short
+    /// enough for interface names when `base` is.
+    pub fn unique(&self, base: &str) -> String {
+        let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
+        format!("{base}{}x{n}", std::process::id())
+    }
+}
+
+fn ipvsadm<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.arg0("ipvsadm").args(args);
+    cmd
+}
+
+fn run(mut cmd: Command) -> Output {
+    cmd.stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// `ipvsadm ARGS` as a readable line.
+pub fn describe<S: AsRef<OsStr>>(args: &[S]) -> String {
+    let mut line = String::from("ipvsadm");
+    for a in args {
+        line.push(' ');
+        line.push_str(&a.as_ref().to_string_lossy());
+    }
+    line
+}

@@ -1,0 +1,260 @@
+//! Where the kernel tests run, and how each one gets its own namespace.
+//!
+//! * Inside the lab VM (`IPVS_LAB_INSIDE=1`), or on a host with IPVS
+//!   (`/proc/net/ip_vs` exists and we are root): run the tests here.
+//! * Otherwise, if the lab can be prepared (`tests/lab/lab prepare`): run this
+//!   very binary inside the VM with `tests/lab/lab run`, forwarding the libtest
+//!   arguments, and pass its output and exit status through.
+//! * Otherwise: print a skip notice and exit 0, or fail when `IPVS_LAB=require`.
+//!
+//! Environment:
+//! * `IPVSADM_BIN`: our binary (default: the `ipvsadm` cargo just built).
+//! * `IPVSADM_REF`: the reference (default: `/usr/sbin/ipvsadm-1.31`, then
+//!   `/usr/sbin/ipvsadm`, `/sbin/ipvsadm`).
+//! * `IPVS_LAB`: `require` (no IPVS and no lab is a failure), `skip` (never
+//!   boot the VM), `vm` (use the VM even if the host has IPVS).
+//! * `IPVS_LAB_TIMEOUT`: VM-side limit in seconds for the whole run (default 900).
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{LazyLock, Mutex};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use nix::sched::{CloneFlags, unshare};
+
+use super::Ns;
+
+/// Where our binary is put inside the VM.
+const VM_OURS: &str = "/usr/local/sbin/ipvsadm";
+/// Where this test binary is put inside the VM.
+const VM_SELF: &str = "/bin/kernel-tests";
+
+/// A kernel test: `f` runs on a new thread in a fresh network namespace with
+/// `lo` up; commands it spawns through [`Ns`] live in that namespace.
+pub fn kernel_test(name: &str, f: fn(&Ns) -> Result<(), Failed>) -> Trial {
+    let name = name.to_string();
+    Trial::test(name.clone(), move || in_fresh_netns(&name, f))
+}
+
+/// Panic messages (with their location) of test threads, by thread name.
+static PANICS: LazyLock<Mutex<HashMap<String, String>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+const THREAD_PREFIX: &str = "kernel-test:";
+
+fn in_fresh_netns(name: &str, f: fn(&Ns) -> Result<(), Failed>) -> Result<(), Failed> {
+    let thread_name = format!("{THREAD_PREFIX}{name}");
+    let test_name = name.to_string();
+    let handle = std::thread::Builder::new()
+        .name(thread_name.clone())
+        .spawn(move || -> Result<(), Failed> {
+            // Only this thread moves; children forked from it inherit its netns.
+            unshare(CloneFlags::CLONE_NEWNET)
+                .map_err(|e| format!("unshare(CLONE_NEWNET) failed: {e}"))?;
+            set_lo_up()
+                .map_err(|e| format!("cannot bring lo up in the new netns: {e}"))?;
+            let ns = Ns::new(&test_name)?;
+            f(&ns)
+        })
+        .map_err(|e| format!("cannot spawn the test thread: {e}"))?;
+    match handle.join() {
+        Ok(result) => result,
+        Err(payload) => {
+            let recorded = PANICS.lock().unwrap().remove(&thread_name);
+            Err(recorded
+                .unwrap_or_else(|| panic_text(payload.as_ref()))
+                .into())
+        }
+    }
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "test panicked".to_string()
+    }
+}
+
+/// Test threads record their panic for the failure report instead of
+/// printing it twice; other threads keep the default hook.
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        match thread.name() {
+            Some(name) if name.starts_with(THREAD_PREFIX) => {
+                let location = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                let text = format!("panicked{location}:\n{}", panic_text(info.payload()));
+                PANICS.lock().unwrap().insert(name.to_string(), text);
+            }
+            _ => default(info),
+        }
+    }));
+}
+
+/// `ip link set lo up` for the calling thread's network namespace.
+fn set_lo_up() -> std::io::Result<()> {
+    // SAFETY: plain socket/ioctl calls on a zeroed, NUL-terminated ifreq.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut req: libc::ifreq = std::mem::zeroed();
+        for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+            *dst = *src as libc::c_char;
+        }
+        let mut result = Ok(());
+        if libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) < 0 {
+            result = Err(std::io::Error::last_os_error());
+        } else {
+            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            if libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) < 0 {
+                result = Err(std::io::Error::last_os_error());
+            }
+        }
+        libc::close(fd);
+        result
+    }
+}
+
+/// Our `ipvsadm`.
+pub fn ours_path() -> PathBuf {
+    match std::env::var_os("IPVSADM_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_ipvsadm")),
+    }
+}
+
+/// ipvsadm 1.31.
+pub fn reference_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("IPVSADM_REF").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    [
+        "/usr/sbin/ipvsadm-1.31",
+        "/usr/sbin/ipvsadm",
+        "/sbin/ipvsadm",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+    .unwrap_or_else(|| PathBuf::from("/usr/sbin/ipvsadm-1.31"))
+}
+
+fn env_is(name: &str, value: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == value)
+}
+
+fn host_has_ipvs() -> bool {
+    Path::new("/proc/net/ip_vs").exists() && nix::unistd::geteuid().is_root()
+}
+
+fn lab_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/lab")
+}
+
+/// Runs the trials here, in the lab VM, or not at all (see the module docs).
+pub fn main(tests: Vec<Trial>) -> ! {
+    let args = Arguments::from_args();
+    let require = env_is("IPVS_LAB", "require");
+    let direct = env_is("IPVS_LAB_INSIDE", "1")
+        || args.list
+        || (host_has_ipvs() && !env_is("IPVS_LAB", "vm"));
+    if direct {
+        install_panic_hook();
+        libtest_mimic::run(&args, tests).exit();
+    }
+    if env_is("IPVS_LAB", "skip") {
+        skip("IPVS_LAB=skip");
+    }
+    let code = match in_lab() {
+        Ok(code) => code,
+        Err(why) if require => {
+            eprintln!(
+                "kernel tests: FAILED: no IPVS on this host and {why} (IPVS_LAB=require)"
+            );
+            1
+        }
+        Err(why) => skip(&why),
+    };
+    std::process::exit(code)
+}
+
+fn skip(why: &str) -> ! {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "\n*** kernel tests SKIPPED: no IPVS on this host and {why}.\n\
+         *** They need root with IPVS, or the QEMU lab (tests/lab/README.md).\n\
+         *** Set IPVS_LAB=require to make this a failure.\n"
+    );
+    std::process::exit(0)
+}
+
+/// Re-runs this binary in the VM; `Err` when the lab is unavailable.
+fn in_lab() -> Result<i32, String> {
+    let lab = lab_script();
+    if !lab.exists() {
+        return Err(format!("no lab script at {}", lab.display()));
+    }
+    eprintln!(
+        "kernel tests: no IPVS on this host; preparing the lab VM ({})",
+        lab.display()
+    );
+    let prepared = Command::new(&lab)
+        .arg("prepare")
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", lab.display()))?;
+    if !prepared.success() {
+        return Err(format!("`{} prepare` failed", lab.display()));
+    }
+    let me = std::env::current_exe()
+        .map_err(|e| format!("cannot find this test binary: {e}"))?;
+    let ours = ours_path();
+    if !ours.exists() {
+        return Err(format!("our ipvsadm is missing at {}", ours.display()));
+    }
+    let timeout = std::env::var("IPVS_LAB_TIMEOUT").unwrap_or_else(|_| "900".into());
+    let mut cmd = Command::new(&lab);
+    cmd.arg("run")
+        .arg("--file")
+        .arg(file_arg(&me, VM_SELF))
+        .arg("--file")
+        .arg(file_arg(&ours, VM_OURS))
+        .args(["--env", "IPVS_LAB_INSIDE=1"])
+        .arg("--env")
+        .arg(format!("IPVSADM_BIN={VM_OURS}"))
+        .args(["--timeout", &timeout]);
+    for var in ["RUST_BACKTRACE", "RUST_TEST_THREADS"] {
+        if let Ok(v) = std::env::var(var) {
+            cmd.arg("--env").arg(format!("{var}={v}"));
+        }
+    }
+    cmd.arg("--").arg(VM_SELF).args(std::env::args_os().skip(1));
+    eprintln!("kernel tests: running them in the lab VM (QEMU, TCG)");
+    let status = cmd
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", lab.display()))?;
+    Ok(status.code().unwrap_or(1))
+}
+
+fn file_arg(src: &Path, dest: &str) -> OsString {
+    let mut arg = src.as_os_str().to_os_string();
+    arg.push(":");
+    arg.push(dest);
+    arg
+}
