@@ -1,1 +1,32 @@
-//! Output (placeholder).
+//! ipvsadm 1.31's text output, byte for byte.
+//!
+//! * [`sort`]: the listing order (glibc merge sort with ipvsadm's wrapping
+//!   comparator). Callers sort *services* with [`sort::sort_services`]
+//!   unless `--nosort`; the entry writers sort each service's *dests*
+//!   themselves (as `print_service_entry` does), so pass dests in kernel
+//!   order and never pre-sort them: the comparator is not a total order and
+//!   sorting twice can change the result.
+//! * [`names`]: host and port name resolution (`-n` off).
+//! * [`text`]: the `-L` table (header, title, service entries).
+//! * [`save`]: the `-S` rule format.
+//! * [`conn`]: the `-L -c` listing from `/proc/net/ip_vs_conn`.
+//! * [`misc`]: `--timeout` and `--daemon`.
+//!
+//! Documented differences from 1.31:
+//! * destination counters are printed with their full 64 bits (1.31 parses
+//!   them with its 32-bit parser and wraps above 2^32);
+//! * `-S` prints fwmarks unsigned (1.31 prints marks >= 2^31 negative, which
+//!   `-R` then rejects).
+
+mod common;
+pub mod conn;
+pub mod misc;
+pub mod names;
+pub mod save;
+pub mod sort;
+pub mod text;
+
+pub use names::{FakeResolver, NameResolver, SystemResolver};
+
+#[cfg(test)]
+mod fixtures;

@@ -1,0 +1,367 @@
+//! One generic netlink socket and the request/reply machinery on top of
+//! it: sequence numbers that tie every ack and reply to its request,
+//! batched sends, dumps read until `NLMSG_DONE`, and a receive queue
+//! filled by `recvmmsg` so that a run of small acks costs one system call.
+
+use std::fmt::Debug;
+use std::io;
+use std::os::fd::AsRawFd;
+
+use netlink_packet_core::{
+    Emitable, ErrorBuffer, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
+    NLMSG_NOOP, NLMSG_OVERRUN, NetlinkBuffer, NetlinkMessage,
+};
+use netlink_packet_generic::{GenlFamily, GenlMessage};
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_GENERIC};
+
+use crate::error::IpvsError;
+
+/// Receive buffer we ask for: room for thousands of pipelined acks.
+const RCVBUF_BYTES: libc::c_int = 8 << 20;
+/// A conservative kernel-side cost of one queued ack (skb overhead
+/// included), to keep a batch's acks within the receive buffer: the kernel
+/// drops acks that do not fit.
+const ACK_TRUESIZE: usize = 2048;
+/// Upper bound of requests in flight, whatever the buffer size.
+const MAX_IN_FLIGHT: usize = 1024;
+/// Bytes per `sendto()`; stays below the default socket send buffer.
+pub const SEND_CHUNK_BYTES: usize = 64 << 10;
+/// One datagram slot: the kernel caps dump skbs just under 32 KiB.
+const SLOT_BYTES: usize = 32 << 10;
+/// Datagrams read per `recvmmsg()`.
+const SLOTS: usize = 64;
+
+/// One netlink message as received, borrowed from the receive queue.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    pub seq: u32,
+    pub kind: IncomingKind<'a>,
+}
+
+#[derive(Debug)]
+pub enum IncomingKind<'a> {
+    /// A family message: its type and its payload (genl header onwards).
+    Data {
+        message_type: u16,
+        payload: &'a [u8],
+    },
+    /// `NLMSG_ERROR` with code 0: the request succeeded.
+    Ack,
+    /// `NLMSG_ERROR` with a code, or `NLMSG_DONE` carrying one: a positive
+    /// errno.
+    Error(i32),
+    /// `NLMSG_DONE`: the end of a dump.
+    Done,
+}
+
+/// What a receive handler wants next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    More,
+    Finished,
+}
+
+/// Datagrams read but not yet handed out, so that nothing read past the
+/// end of one exchange is lost for the next.
+struct RecvQueue {
+    buf: Vec<u8>,
+    lens: [usize; SLOTS],
+    filled: usize,
+    slot: usize,
+    offset: usize,
+}
+
+impl RecvQueue {
+    fn new() -> RecvQueue {
+        RecvQueue {
+            buf: vec![0; SLOTS * SLOT_BYTES],
+            lens: [0; SLOTS],
+            filled: 0,
+            slot: 0,
+            offset: 0,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.slot >= self.filled
+    }
+
+    /// Reads at least one datagram (blocking), and whatever else is
+    /// already queued, up to `SLOTS`.
+    fn fill(&mut self, fd: libc::c_int) -> Result<(), IpvsError> {
+        let mut iovs: [libc::iovec; SLOTS] = [libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        }; SLOTS];
+        // SAFETY: mmsghdr is plain old data; all-zero is a valid value.
+        let mut msgs: [libc::mmsghdr; SLOTS] = unsafe { std::mem::zeroed() };
+        for (i, (iov, msg)) in iovs.iter_mut().zip(msgs.iter_mut()).enumerate() {
+            iov.iov_base = self.buf[i * SLOT_BYTES..].as_mut_ptr().cast();
+            iov.iov_len = SLOT_BYTES;
+            msg.msg_hdr.msg_iov = iov;
+            msg.msg_hdr.msg_iovlen = 1;
+        }
+        let received = loop {
+            // SAFETY: every iovec points into `self.buf` at a distinct slot
+            // of SLOT_BYTES bytes, all alive and exclusively borrowed for
+            // the call; `msgs` outlives it. MSG_TRUNC makes the kernel
+            // report a datagram's full length so truncation is detected.
+            let n = unsafe {
+                libc::recvmmsg(
+                    fd,
+                    msgs.as_mut_ptr(),
+                    SLOTS as libc::c_uint,
+                    (libc::MSG_WAITFORONE | libc::MSG_TRUNC) as _,
+                    std::ptr::null_mut(),
+                )
+            };
+            if n >= 0 {
+                break n as usize;
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(IpvsError::Io(err));
+            }
+        };
+        for (len, msg) in self.lens.iter_mut().zip(&msgs[..received]) {
+            *len = msg.msg_len as usize;
+            if *len > SLOT_BYTES || msg.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+                return Err(IpvsError::Decode(format!(
+                    "netlink datagram of {len} bytes exceeds the {SLOT_BYTES}-byte buffer"
+                )));
+            }
+        }
+        self.filled = received;
+        self.slot = 0;
+        self.offset = 0;
+        Ok(())
+    }
+
+    /// The next message in the queue, or `None` when it is used up.
+    fn next_message(&mut self) -> Option<Result<Incoming<'_>, IpvsError>> {
+        while !self.is_empty() {
+            let start = self.slot * SLOT_BYTES;
+            let datagram = &self.buf[start..start + self.lens[self.slot]];
+            if self.offset >= datagram.len() {
+                self.slot += 1;
+                self.offset = 0;
+                continue;
+            }
+            let rest = &datagram[self.offset..];
+            let nl = match NetlinkBuffer::new_checked(rest) {
+                Ok(nl) => nl,
+                Err(e) => {
+                    // A broken frame poisons the rest of its datagram.
+                    self.slot += 1;
+                    self.offset = 0;
+                    return Some(Err(IpvsError::Decode(format!(
+                        "bad netlink message header: {e}"
+                    ))));
+                }
+            };
+            let length = nl.length() as usize;
+            self.offset += (length + 3) & !3;
+            let seq = nl.sequence_number();
+            let message_type = nl.message_type();
+            let payload = &rest[16..length];
+            let kind = match message_type {
+                NLMSG_NOOP | NLMSG_OVERRUN => continue,
+                NLMSG_ERROR => match ErrorBuffer::new_checked(payload) {
+                    Ok(err) => match err.code() {
+                        None => IncomingKind::Ack,
+                        Some(code) => IncomingKind::Error(code.get().saturating_abs()),
+                    },
+                    Err(e) => {
+                        return Some(Err(IpvsError::Decode(format!(
+                            "bad NLMSG_ERROR: {e}"
+                        ))));
+                    }
+                },
+                NLMSG_DONE => match payload.get(..4) {
+                    Some(code) => {
+                        let code =
+                            i32::from_ne_bytes([code[0], code[1], code[2], code[3]]);
+                        if code == 0 {
+                            IncomingKind::Done
+                        } else {
+                            IncomingKind::Error(code.saturating_abs())
+                        }
+                    }
+                    None => IncomingKind::Done,
+                },
+                _ => IncomingKind::Data {
+                    message_type,
+                    payload,
+                },
+            };
+            return Some(Ok(Incoming { seq, kind }));
+        }
+        None
+    }
+}
+
+/// A bound `NETLINK_GENERIC` socket.
+pub struct GenlSocket {
+    socket: Socket,
+    kernel: SocketAddr,
+    next_seq: u32,
+    max_in_flight: usize,
+    queue: RecvQueue,
+}
+
+impl GenlSocket {
+    pub fn open() -> Result<GenlSocket, IpvsError> {
+        let mut socket = Socket::new(NETLINK_GENERIC)?;
+        socket.bind_auto()?;
+        // Both are optimisations (error text in acks, acks without a copy
+        // of the request); kernels without them still work.
+        let _ = socket.set_ext_ack(true);
+        let _ = socket.set_cap_ack(true);
+        let rcvbuf = grow_receive_buffer(&socket);
+        Ok(GenlSocket {
+            socket,
+            kernel: SocketAddr::new(0, 0),
+            next_seq: 1,
+            max_in_flight: (rcvbuf / ACK_TRUESIZE).clamp(8, MAX_IN_FLIGHT),
+            queue: RecvQueue::new(),
+        })
+    }
+
+    /// How many acked requests may be outstanding at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight
+    }
+
+    /// Reserves `count` consecutive sequence numbers and returns the first.
+    pub fn reserve_seqs(&mut self, count: usize) -> u32 {
+        let first = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(count as u32);
+        if self.next_seq == 0 {
+            self.next_seq = 1;
+        }
+        first
+    }
+
+    /// Sends `buf`, which holds whole netlink messages, in one datagram.
+    pub fn send(&self, buf: &[u8]) -> Result<(), IpvsError> {
+        loop {
+            match self.socket.send_to(buf, &self.kernel, 0) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(IpvsError::Io(e)),
+            }
+        }
+    }
+
+    /// Hands received messages to `handler` until it says `Finished`.
+    /// Messages after that stay queued for the next call.
+    pub fn receive<F>(&mut self, mut handler: F) -> Result<(), IpvsError>
+    where
+        F: FnMut(Incoming<'_>) -> Result<Step, IpvsError>,
+    {
+        loop {
+            while let Some(message) = self.queue.next_message() {
+                if handler(message?)? == Step::Finished {
+                    return Ok(());
+                }
+            }
+            self.queue.fill(self.socket.as_raw_fd())?;
+        }
+    }
+
+    /// One request, then its replies until the ack (or the end of the dump
+    /// when `dump`). Data messages go to `on_data`; a kernel error is
+    /// returned as its errno in `Ok(Err(errno))`.
+    pub fn exchange<M, F>(
+        &mut self,
+        family_id: u16,
+        payload: M,
+        dump: bool,
+        buf: &mut Vec<u8>,
+        mut on_data: F,
+    ) -> Result<Result<(), i32>, IpvsError>
+    where
+        M: GenlFamily + Emitable + Debug,
+        F: FnMut(u16, &[u8]) -> Result<(), IpvsError>,
+    {
+        let seq = self.reserve_seqs(1);
+        buf.clear();
+        let flags = if dump {
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP
+        } else {
+            NLM_F_REQUEST | NLM_F_ACK
+        };
+        encode(buf, family_id, payload, flags, seq);
+        self.send(buf)?;
+        let mut outcome = Ok(());
+        let mut failure = None;
+        self.receive(|msg| {
+            if msg.seq != seq {
+                return Ok(Step::More); // a stale reply to an earlier request
+            }
+            match msg.kind {
+                IncomingKind::Data {
+                    message_type,
+                    payload,
+                } => {
+                    // Keep reading to the end even after a bad message, so
+                    // the socket is clean for the next request.
+                    if failure.is_none() {
+                        if let Err(e) = on_data(message_type, payload) {
+                            failure = Some(e);
+                        }
+                    }
+                    Ok(Step::More)
+                }
+                IncomingKind::Ack if dump => Ok(Step::More),
+                IncomingKind::Ack | IncomingKind::Done => Ok(Step::Finished),
+                IncomingKind::Error(errno) => {
+                    outcome = Err(errno);
+                    Ok(Step::Finished)
+                }
+            }
+        })?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(outcome),
+        }
+    }
+}
+
+/// Appends one finished netlink message carrying `payload` to `buf`.
+pub fn encode<M>(buf: &mut Vec<u8>, family_id: u16, payload: M, flags: u16, seq: u32)
+where
+    M: GenlFamily + Emitable + Debug,
+{
+    let mut genl = GenlMessage::from_payload(payload);
+    genl.set_resolved_family_id(family_id);
+    genl.finalize();
+    let mut message = NetlinkMessage::from(genl);
+    message.header.flags = flags;
+    message.header.sequence_number = seq;
+    message.finalize();
+    let start = buf.len();
+    buf.resize(start + message.buffer_len(), 0);
+    message.serialize(&mut buf[start..]);
+}
+
+/// Asks for a big receive buffer, past `rmem_max` when privileged; returns
+/// the size the kernel granted.
+fn grow_receive_buffer(socket: &Socket) -> usize {
+    let size = RCVBUF_BYTES;
+    // SAFETY: plain setsockopt on a socket we own, with a pointer to a
+    // c_int that outlives the call and its exact size.
+    let forced = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if forced != 0 {
+        let _ = socket.set_rx_buf_sz(size);
+    }
+    socket.get_rx_buf_sz().unwrap_or(0)
+}

@@ -1,0 +1,1 @@
+//! Codec tests: byte vectors in, typed values out, and back.

@@ -1,0 +1,265 @@
+//! Formatting helpers shared by the text, save and connection writers.
+//!
+//! Lines are assembled as bytes: host and service names come from the
+//! system and 1.31 pads and truncates them by bytes, not characters.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::model::{Protocol, ServiceFlags};
+
+use super::names::NameResolver;
+
+/// `addrport_to_anyname` formats into a 60-byte buffer with `snprintf`.
+pub(crate) const ADDRPORT_MAX: usize = 59;
+
+/// printf `%-<width>s`: left-aligned, padded with spaces, never cut.
+pub(crate) fn push_left(line: &mut Vec<u8>, text: &[u8], width: usize) {
+    line.extend_from_slice(text);
+    line.resize(line.len() + width.saturating_sub(text.len()), b' ');
+}
+
+/// printf `%<width>s`: right-aligned, never cut.
+pub(crate) fn push_right(line: &mut Vec<u8>, text: &[u8], width: usize) {
+    line.resize(line.len() + width.saturating_sub(text.len()), b' ');
+    line.extend_from_slice(text);
+}
+
+/// `svc_name[n] = '\0'`: keep at most `n` bytes.
+pub(crate) fn truncate(mut text: Vec<u8>, n: usize) -> Vec<u8> {
+    text.truncate(n);
+    text
+}
+
+/// glibc `inet_ntop(AF_INET6)`, which differs from Rust's `Display` for
+/// IPv4-compatible addresses (`::10.0.0.1`, not `::a00:1`).
+pub(crate) fn ntop6(addr: &Ipv6Addr) -> String {
+    let words = addr.segments();
+    // Longest run of zero words (the first one on ties), if at least 2.
+    let mut best: Option<(usize, usize)> = None;
+    let mut current: Option<(usize, usize)> = None;
+    for (i, word) in words.iter().enumerate() {
+        if *word == 0 {
+            current = Some(match current {
+                Some((base, len)) => (base, len + 1),
+                None => (i, 1),
+            });
+        } else if let Some(run) = current.take() {
+            if best.is_none_or(|b| run.1 > b.1) {
+                best = Some(run);
+            }
+        }
+    }
+    if let Some(run) = current {
+        if best.is_none_or(|b| run.1 > b.1) {
+            best = Some(run);
+        }
+    }
+    let best = best.filter(|b| b.1 >= 2);
+
+    let mut text = String::with_capacity(40);
+    let mut i = 0;
+    while i < 8 {
+        if let Some((base, len)) = best {
+            if i >= base && i < base + len {
+                if i == base {
+                    text.push(':');
+                }
+                i += 1;
+                continue;
+            }
+        }
+        if i != 0 {
+            text.push(':');
+        }
+        // IPv4-compatible (`::a.b.c.d`) and IPv4-mapped (`::ffff:a.b.c.d`).
+        let embedded_v4 = i == 6
+            && match best {
+                Some((0, 6)) => true,
+                Some((0, 5)) => words[5] == 0xffff,
+                _ => false,
+            };
+        if embedded_v4 {
+            let o = addr.octets();
+            text.push_str(&Ipv4Addr::new(o[12], o[13], o[14], o[15]).to_string());
+            return text;
+        }
+        text.push_str(&format!("{:x}", words[i]));
+        i += 1;
+    }
+    if let Some((base, len)) = best {
+        if base + len == 8 {
+            text.push(':');
+        }
+    }
+    text
+}
+
+/// `inet_ntop` for either family.
+pub(crate) fn ntop(addr: &IpAddr) -> String {
+    match addr {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => ntop6(v6),
+    }
+}
+
+/// The protocol name `getservbyport` is asked with, if any: 1.31 looks up
+/// only TCP, UDP and SCTP ports (fwmark services have protocol 0).
+pub(crate) fn service_proto(protocol: Option<Protocol>) -> Option<&'static str> {
+    match protocol? {
+        Protocol::Tcp => Some("tcp"),
+        Protocol::Udp => Some("udp"),
+        Protocol::Sctp => Some("sctp"),
+        Protocol::Other(_) => None,
+    }
+}
+
+/// `addrport_to_anyname`: `addr:port`, IPv6 in brackets, names unless
+/// `numeric`, cut to 59 bytes.
+pub(crate) fn addrport_to_anyname(
+    addr: &IpAddr,
+    port: u16,
+    proto: Option<&str>,
+    numeric: bool,
+    names: &dyn NameResolver,
+) -> Vec<u8> {
+    let (open, close) = match addr {
+        IpAddr::V4(_) => ("", ""),
+        IpAddr::V6(_) => ("[", "]"),
+    };
+    let text = if numeric {
+        format!("{open}{}{close}:{port}", ntop(addr))
+    } else {
+        let host = names.host(addr).unwrap_or_else(|| ntop(addr));
+        let service = proto
+            .and_then(|p| names.service(port, p))
+            .unwrap_or_else(|| port.to_string());
+        format!("{open}{host}{close}:{service}")
+    };
+    truncate(text.into_bytes(), ADDRPORT_MAX)
+}
+
+/// `print_sched_flags`: the names of the set SCHED1..3 bits, joined by `,`.
+pub(crate) fn sched_flag_names(scheduler: &str, flags: ServiceFlags) -> String {
+    let names: [Option<&str>; 3] = match scheduler {
+        // sh and mh have no third flag: SCHED3 is silently not shown.
+        "sh" => [Some("sh-fallback"), Some("sh-port"), None],
+        "mh" => [Some("mh-fallback"), Some("mh-port"), None],
+        _ => [Some("flag-1"), Some("flag-2"), Some("flag-3")],
+    };
+    let bits = [
+        ServiceFlags::SCHED1,
+        ServiceFlags::SCHED2,
+        ServiceFlags::SCHED3,
+    ];
+    let shown: Vec<&str> = bits
+        .iter()
+        .zip(names)
+        .filter(|(bit, _)| flags.contains(**bit))
+        .filter_map(|(_, name)| name)
+        .collect();
+    shown.join(",")
+}
+
+/// Whether any scheduler flag bit is set (1.31 then prints the flag list,
+/// even when it comes out empty).
+pub(crate) fn has_sched_flags(flags: ServiceFlags) -> bool {
+    flags.intersects(ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3)
+}
+
+/// `print_largenum`: a 64-bit counter in a 9-column field, scaled to
+/// K/M/G/T (thresholds 1e8/1e9/1e11/1e14) unless `exact`.
+pub(crate) fn push_largenum(line: &mut Vec<u8>, value: u64, exact: bool) {
+    if exact {
+        let digits = value.to_string();
+        let width = if digits.len() <= 8 {
+            9
+        } else {
+            digits.len() + 1
+        };
+        push_right(line, digits.as_bytes(), width);
+        return;
+    }
+    let text = if value < 100_000_000 {
+        format!("{value:9}")
+    } else if value < 1_000_000_000 {
+        format!("{:8}K", value / 1_000)
+    } else if value < 100_000_000_000 {
+        format!("{:8}M", value / 1_000_000)
+    } else if value < 100_000_000_000_000 {
+        format!("{:8}G", value / 1_000_000_000)
+    } else {
+        format!("{:8}T", value / 1_000_000_000_000)
+    };
+    line.extend_from_slice(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn largenum(value: u64, exact: bool) -> String {
+        let mut line = Vec::new();
+        push_largenum(&mut line, value, exact);
+        String::from_utf8_lossy(&line).into_owned()
+    }
+
+    #[test]
+    fn largenum_scaling_matches_spec_examples() {
+        assert_eq!(largenum(0, false), "        0");
+        assert_eq!(largenum(99_999_999, false), " 99999999");
+        assert_eq!(largenum(100_000_000, false), "  100000K");
+        assert_eq!(largenum(315_234_604, false), "  315234K");
+        assert_eq!(largenum(1_234_567_890, false), "    1234M");
+        assert_eq!(largenum(99_999_999_999, false), "   99999M");
+        assert_eq!(largenum(100_000_000_000, false), "     100G");
+        assert_eq!(largenum(99_999_999_999_999, false), "   99999G");
+        assert_eq!(largenum(100_000_000_000_000, false), "     100T");
+        assert_eq!(largenum(u64::MAX, false), "18446744T");
+    }
+
+    #[test]
+    fn largenum_exact_keeps_a_leading_space() {
+        assert_eq!(largenum(123, true), "      123");
+        assert_eq!(largenum(12_345_678, true), " 12345678");
+        assert_eq!(largenum(123_456_789, true), " 123456789");
+        assert_eq!(largenum(123_456_789_012, true), " 123456789012");
+    }
+
+    #[test]
+    fn ntop6_matches_glibc() {
+        let cases = [
+            ("::", "::"),
+            ("::1", "::1"),
+            ("2001:db8::1", "2001:db8::1"),
+            ("2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1"),
+            ("2001:0:0:1:0:0:0:1", "2001:0:0:1::1"),
+            ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"),
+            ("::ffff:10.0.0.1", "::ffff:10.0.0.1"),
+            ("::10.0.0.1", "::10.0.0.1"),
+            ("::ffff:0:0", "::ffff:0.0.0.0"),
+            ("1::", "1::"),
+            (
+                "2001:db8:ffff:ffff:ffff:ffff:ffff:fffe",
+                "2001:db8:ffff:ffff:ffff:ffff:ffff:fffe",
+            ),
+            ("2001:db8::8:80", "2001:db8::8:80"),
+            ("0:0:1::", "0:0:1::"),
+        ];
+        for (input, expected) in cases {
+            let addr: Ipv6Addr = input.parse().expect("test address");
+            assert_eq!(ntop6(&addr), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn sched_flags_per_scheduler() {
+        let all = ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3;
+        assert_eq!(sched_flag_names("sh", all), "sh-fallback,sh-port");
+        assert_eq!(sched_flag_names("mh", ServiceFlags::SCHED2), "mh-port");
+        assert_eq!(sched_flag_names("sh", ServiceFlags::SCHED3), "");
+        assert_eq!(
+            sched_flag_names("rr", ServiceFlags::SCHED1 | ServiceFlags::SCHED3),
+            "flag-1,flag-3"
+        );
+    }
+}

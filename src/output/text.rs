@@ -1,0 +1,319 @@
+//! The `-L` table: version header, column titles and service entries, as
+//! ipvsadm 1.31's `list_all` / `print_title` / `print_service_entry`.
+
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::cli::command::ListFormat;
+use crate::model::{
+    Dest, Family, FwdMethod, Info, Netmask, Protocol, Service, ServiceAddr, ServiceFlags,
+    TunnelFlags, TunnelType,
+};
+
+use super::common::{
+    addrport_to_anyname, has_sched_flags, push_largenum, push_left, sched_flag_names,
+    service_proto, truncate,
+};
+use super::names::NameResolver;
+use super::sort::sort_dests;
+
+/// Service names (IPv4 and fwmark) are cut to this many bytes in listings.
+const SERVICE_NAME_MAX: usize = 33;
+/// Dest names (IPv4) are cut to this many bytes in listings.
+const DEST_NAME_MAX: usize = 28;
+
+/// Which column set a listing uses; the first matching flag wins, in
+/// 1.31's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Stats,
+    Rate,
+    Thresholds,
+    PersistentConn,
+    TunInfo,
+    Plain,
+}
+
+impl Layout {
+    fn of(fmt: &ListFormat) -> Layout {
+        if fmt.stats {
+            Layout::Stats
+        } else if fmt.rate {
+            Layout::Rate
+        } else if fmt.thresholds {
+            Layout::Thresholds
+        } else if fmt.persistent_conn {
+            Layout::PersistentConn
+        } else if fmt.tun_info {
+            Layout::TunInfo
+        } else {
+            Layout::Plain
+        }
+    }
+}
+
+/// `IP Virtual Server version 1.2.1 (size=4096)`
+pub fn write_table_header(out: &mut dyn Write, info: &Info) -> io::Result<()> {
+    let (major, minor, patch) = info.version_triple();
+    // 1.31 prints the table size with %d.
+    writeln!(
+        out,
+        "IP Virtual Server version {major}.{minor}.{patch} (size={})",
+        info.conn_tab_size as i32
+    )
+}
+
+/// The two column-title lines of a listing.
+pub fn write_title(out: &mut dyn Write, fmt: &ListFormat) -> io::Result<()> {
+    let title = match Layout::of(fmt) {
+        Layout::Stats => format!(
+            "{:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n  -> RemoteAddress:Port\n",
+            "Prot LocalAddress:Port", "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"
+        ),
+        Layout::Rate => format!(
+            "{:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n  -> RemoteAddress:Port\n",
+            "Prot LocalAddress:Port", "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"
+        ),
+        Layout::Thresholds => format!(
+            "{:<33} {:<10} {:<10} {:<10} {:<10}\n  -> RemoteAddress:Port\n",
+            "Prot LocalAddress:Port", "Uthreshold", "Lthreshold", "ActiveConn", "InActConn"
+        ),
+        Layout::PersistentConn => format!(
+            "{:<33} {:<9} {:<11} {:<10} {:<10}\n  -> RemoteAddress:Port\n",
+            "Prot LocalAddress:Port", "Weight", "PersistConn", "ActiveConn", "InActConn"
+        ),
+        Layout::TunInfo => "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n".to_owned(),
+        Layout::Plain => "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n".to_owned(),
+    };
+    out.write_all(title.as_bytes())
+}
+
+/// One service line and its real-server lines.
+///
+/// `dests` must be in kernel order: they are sorted here unless
+/// `fmt.nosort`, as 1.31 does per service.
+pub fn write_service_entry(
+    out: &mut dyn Write,
+    svc: &Service,
+    dests: &[Dest],
+    fmt: &ListFormat,
+    names: &dyn NameResolver,
+) -> io::Result<()> {
+    let layout = Layout::of(fmt);
+    let mut buf = Vec::with_capacity(128 * (dests.len() + 1));
+
+    let svc_name = list_service_name(svc, fmt.numeric, names);
+    match layout {
+        Layout::Stats | Layout::Rate => {
+            push_left(&mut buf, &svc_name, 33);
+            let s = &svc.stats;
+            let values = if layout == Layout::Stats {
+                [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes]
+            } else {
+                [s.cps, s.inpps, s.outpps, s.inbps, s.outbps]
+            };
+            for value in values {
+                push_largenum(&mut buf, value, fmt.exact);
+            }
+            buf.push(b'\n');
+        }
+        _ => push_service_details(&mut buf, &svc_name, svc),
+    }
+
+    let mut sorted;
+    let dests = if fmt.nosort {
+        dests
+    } else {
+        sorted = dests.to_vec();
+        sort_dests(&mut sorted);
+        &sorted
+    };
+    let proto = service_proto(service_protocol(svc));
+    for dest in dests {
+        let dname = addrport_to_anyname(&dest.addr, dest.port, proto, fmt.numeric, names);
+        let dname = match dest.addr {
+            IpAddr::V4(_) => truncate(dname, DEST_NAME_MAX),
+            IpAddr::V6(_) => dname,
+        };
+        buf.extend_from_slice(b"  -> ");
+        push_left(&mut buf, &dname, 28);
+        push_dest_columns(&mut buf, dest, layout, fmt.exact);
+    }
+    out.write_all(&buf)
+}
+
+/// The service's protocol, `None` for fwmark services (protocol 0).
+pub(crate) fn service_protocol(svc: &Service) -> Option<Protocol> {
+    match svc.id.addr {
+        ServiceAddr::Inet { protocol, .. } => Some(protocol),
+        ServiceAddr::Fwmark(_) => None,
+    }
+}
+
+/// `svc_name` in list form: `TCP  addr:port` or `FWM  n`, cut to 33 bytes
+/// unless the service is IPv6.
+fn list_service_name(svc: &Service, numeric: bool, names: &dyn NameResolver) -> Vec<u8> {
+    let name = match svc.id.addr {
+        // 1.31 prints the mark with %d: 4294967295 lists as `FWM  -1`.
+        ServiceAddr::Fwmark(mark) => {
+            let ipv6 = if svc.id.family == Family::Inet6 {
+                " IPv6"
+            } else {
+                ""
+            };
+            format!("FWM  {}{ipv6}", mark as i32).into_bytes()
+        }
+        ServiceAddr::Inet {
+            protocol,
+            addr,
+            port,
+        } => {
+            let label = match protocol {
+                Protocol::Tcp => "TCP",
+                Protocol::Udp => "UDP",
+                Protocol::Sctp => "SCTP",
+                Protocol::Other(_) => "?",
+            };
+            let mut name = format!("{label:<4} ").into_bytes();
+            let vname = addrport_to_anyname(
+                &addr,
+                port,
+                service_proto(Some(protocol)),
+                numeric,
+                names,
+            );
+            name.extend_from_slice(&vname);
+            name
+        }
+    };
+    if svc.id.family == Family::Inet6 {
+        name
+    } else {
+        truncate(name, SERVICE_NAME_MAX)
+    }
+}
+
+/// `svc_name sched [(flags)] [persistent N [mask M] [pe P]] [ops]`
+fn push_service_details(buf: &mut Vec<u8>, svc_name: &[u8], svc: &Service) {
+    buf.extend_from_slice(svc_name);
+    let mut rest = format!(" {}", svc.scheduler);
+    if has_sched_flags(svc.flags) {
+        rest.push_str(&format!(
+            " ({})",
+            sched_flag_names(&svc.scheduler, svc.flags)
+        ));
+    }
+    if svc.flags.contains(ServiceFlags::PERSISTENT) {
+        rest.push_str(&format!(" persistent {}", svc.timeout));
+        match svc.netmask {
+            Netmask::V4(mask) if mask != Ipv4Addr::BROADCAST => {
+                rest.push_str(&format!(" mask {mask}"));
+            }
+            // 1.31 prints the IPv6 prefix length with %i.
+            Netmask::V6(plen) if plen != 128 => {
+                rest.push_str(&format!(" mask {}", plen as i32));
+            }
+            _ => {}
+        }
+        if let Some(pe) = svc.pe_name.as_deref().filter(|pe| !pe.is_empty()) {
+            rest.push_str(&format!(" pe {pe}"));
+        }
+    }
+    if svc.flags.contains(ServiceFlags::ONEPACKET) {
+        rest.push_str(" ops");
+    }
+    rest.push('\n');
+    buf.extend_from_slice(rest.as_bytes());
+}
+
+/// The columns after the 28-wide dest name (each layout's printf).
+fn push_dest_columns(buf: &mut Vec<u8>, dest: &Dest, layout: Layout, exact: bool) {
+    let s = &dest.stats;
+    let text = match layout {
+        Layout::Stats => {
+            for value in [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes] {
+                push_largenum(buf, value, exact);
+            }
+            String::from("\n")
+        }
+        Layout::Rate => {
+            // cps/inpps/outpps are never scaled (plain %8llu), even
+            // without --exact.
+            buf.extend_from_slice(
+                format!(" {:8} {:8} {:8}", s.cps, s.inpps, s.outpps).as_bytes(),
+            );
+            for value in [s.inbps, s.outbps] {
+                push_largenum(buf, value, exact);
+            }
+            String::from("\n")
+        }
+        Layout::Thresholds => format!(
+            " {:<10} {:<10} {:<10} {:<10}\n",
+            dest.u_threshold, dest.l_threshold, dest.active_conns, dest.inact_conns
+        ),
+        // The weight is printed with %u here: negative weights wrap.
+        Layout::PersistentConn => format!(
+            " {:<9} {:<11} {:<10} {:<10}\n",
+            dest.weight as u32, dest.persist_conns, dest.active_conns, dest.inact_conns
+        ),
+        Layout::TunInfo => format!(
+            " {:<7} {:<13} {:<6} {:<10} {:<10}\n",
+            fwd_name(dest.fwd),
+            tunnel_info(dest),
+            dest.weight,
+            dest.active_conns,
+            dest.inact_conns
+        ),
+        Layout::Plain => format!(
+            " {:<7} {:<6} {:<10} {:<10}\n",
+            fwd_name(dest.fwd),
+            dest.weight,
+            dest.active_conns,
+            dest.inact_conns
+        ),
+    };
+    buf.extend_from_slice(text.as_bytes());
+}
+
+/// The Forward column; 1.31 passes NULL for unknown methods and glibc
+/// prints `(null)`.
+fn fwd_name(fwd: FwdMethod) -> &'static str {
+    match fwd {
+        FwdMethod::Masq => "Masq",
+        FwdMethod::Local => "Local",
+        FwdMethod::Tunnel => "Tunnel",
+        FwdMethod::Route => "Route",
+        FwdMethod::Other(_) => "(null)",
+    }
+}
+
+/// Checksum token of a tunnel, by `tun_flags` value (0 `-c`, 1 `+c`,
+/// 2 `r+c`). 1.31 indexes past its table for 3; we show remote checksum
+/// whenever its bit is set.
+pub(crate) fn tunnel_csum_index(flags: TunnelFlags) -> usize {
+    if flags.contains(TunnelFlags::REMCSUM) {
+        2
+    } else if flags.contains(TunnelFlags::CSUM) {
+        1
+    } else {
+        0
+    }
+}
+
+/// The TunnelInfo column (`fwd_tun_info`).
+fn tunnel_info(dest: &Dest) -> String {
+    const CSUM: [&str; 3] = ["-c", "+c", "r+c"];
+    if dest.fwd != FwdMethod::Tunnel {
+        return "n/a".to_owned();
+    }
+    let csum = CSUM[tunnel_csum_index(dest.tun_flags)];
+    match dest.tun_type {
+        TunnelType::Ipip => "ipip".to_owned(),
+        TunnelType::Gue => format!("gue:{}:{csum}", dest.tun_port),
+        TunnelType::Gre => format!("gre:{csum}"),
+        TunnelType::Other(_) => "n/a".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
