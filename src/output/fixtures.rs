@@ -294,3 +294,13 @@ pub(crate) fn numeric() -> ListFormat {
         ..ListFormat::default()
     }
 }
+
+pub(crate) fn entries(table: &[(Service, Vec<Dest>)]) -> Vec<crate::model::ServiceEntry> {
+    table
+        .iter()
+        .map(|(service, dests)| crate::model::ServiceEntry {
+            service: service.clone(),
+            dests: dests.clone(),
+        })
+        .collect()
+}

@@ -1,14 +1,15 @@
 //! ipvsadm 1.31's text output, byte for byte.
 //!
 //! * [`sort`]: the listing order (glibc merge sort with ipvsadm's wrapping
-//!   comparator). Callers sort *services* with [`sort::sort_services`]
-//!   unless `--nosort`; the entry writers sort each service's *dests*
-//!   themselves (as `print_service_entry` does), so pass dests in kernel
-//!   order and never pre-sort them: the comparator is not a total order and
-//!   sorting twice can change the result.
+//!   comparator). Callers sort *services* with [`sort::sort_services`] (or
+//!   [`sort::sort_entries`]) unless `--nosort`; the entry writers sort each
+//!   service's *dests* themselves (as `print_service_entry` does), so pass
+//!   dests in kernel order and never pre-sort them: the comparator is not a
+//!   total order and sorting twice can change the result.
 //! * [`names`]: host and port name resolution (`-n` off).
-//! * [`text`]: the `-L` table (header, title, service entries).
-//! * [`save`]: the `-S` rule format.
+//! * [`text`]: the `-L` table (header, title, service entries), or all of
+//!   it at once with [`text::write_table`].
+//! * [`save`]: the `-S` rule format ([`save::write_save`] for a table).
 //! * [`conn`]: the `-L -c` listing from `/proc/net/ip_vs_conn`.
 //! * [`misc`]: `--timeout` and `--daemon`.
 //!

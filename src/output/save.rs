@@ -9,16 +9,34 @@ use std::io::{self, Write};
 use std::net::Ipv4Addr;
 
 use crate::model::{
-    Dest, Family, FwdMethod, Netmask, Protocol, Service, ServiceAddr, ServiceFlags,
-    TunnelType,
+    Dest, Family, FwdMethod, Netmask, Protocol, Service, ServiceAddr, ServiceEntry,
+    ServiceFlags, TunnelType,
 };
 
 use super::common::{
     addrport_to_anyname, has_sched_flags, sched_flag_names, service_proto,
 };
 use super::names::NameResolver;
-use super::sort::sort_dests;
+use super::sort::{service_order, sort_dests};
 use super::text::{service_protocol, tunnel_csum_index};
+
+/// The whole `-S` output: every service in ipvsadm's order (always
+/// sorted: `-S` cannot be combined with `--nosort`). Entries and their
+/// dests in kernel order. An empty table writes nothing.
+pub fn write_save(
+    out: &mut dyn Write,
+    entries: &[ServiceEntry],
+    numeric: bool,
+    names: &dyn NameResolver,
+) -> io::Result<()> {
+    for entry in service_order(entries)
+        .iter()
+        .filter_map(|&i| entries.get(i))
+    {
+        write_save_entry(out, &entry.service, &entry.dests, numeric, names)?;
+    }
+    Ok(())
+}
 
 /// One service as restore commands. `dests` in kernel order: they are
 /// sorted here (1.31 always sorts in `-S`).

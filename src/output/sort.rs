@@ -11,11 +11,23 @@
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-use crate::model::{Dest, Family, Service, ServiceAddr};
+use crate::model::{Dest, Family, Service, ServiceAddr, ServiceEntry};
 
 /// Sorts services as `list_all` does (`ipvs_cmp_services`).
 pub fn sort_services(services: &mut Vec<Service>) {
     glibc_msort(services, compare_services);
+}
+
+/// Sorts services together with their dests, by service, exactly as
+/// [`sort_services`] (the dests themselves are left in kernel order).
+pub fn sort_entries(entries: &mut Vec<ServiceEntry>) {
+    glibc_msort(entries, |a, b| compare_services(&a.service, &b.service));
+}
+
+/// The order [`sort_services`] would give, as positions into `entries`
+/// (for callers that must not move their entries).
+pub fn service_order(entries: &[ServiceEntry]) -> Vec<usize> {
+    sorted_order(entries, |a, b| compare_services(&a.service, &b.service))
 }
 
 /// Sorts one service's dests as `print_service_entry` does
@@ -117,17 +129,23 @@ fn compare_dests(d1: &Dest, d2: &Dest) -> i32 {
 
 /// glibc's `msort_with_tmp` on a vector, with a C-style comparator.
 fn glibc_msort<T>(items: &mut Vec<T>, compare: fn(&T, &T) -> i32) {
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    let mut scratch = Vec::with_capacity(items.len());
-    msort_indices(&mut order, &mut scratch, &|a, b| {
-        compare(&items[a], &items[b]).cmp(&0)
-    });
+    let order = sorted_order(items, compare);
     let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
     items.extend(
         order
             .iter()
             .filter_map(|&i| slots.get_mut(i).and_then(Option::take)),
     );
+}
+
+/// The positions of `items` in glibc `qsort` order.
+fn sorted_order<T>(items: &[T], compare: fn(&T, &T) -> i32) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    let mut scratch = Vec::with_capacity(items.len());
+    msort_indices(&mut order, &mut scratch, &|a, b| {
+        compare(&items[a], &items[b]).cmp(&0)
+    });
+    order
 }
 
 /// Top-down merge sort: left half `n / 2`, right half the rest; on a tie
@@ -329,6 +347,26 @@ mod tests {
         let mut shuffled = vec![z.clone(), y.clone(), x.clone()];
         sort_services(&mut shuffled);
         assert_eq!(shuffled, vec![x, y, z]);
+    }
+
+    #[test]
+    fn entries_sort_like_services() {
+        let services = reference_kernel_order();
+        let mut entries: Vec<ServiceEntry> = services
+            .iter()
+            .map(|s| ServiceEntry {
+                service: s.clone(),
+                dests: vec![],
+            })
+            .collect();
+        let order = service_order(&entries);
+        sort_entries(&mut entries);
+        let mut sorted = services.clone();
+        sort_services(&mut sorted);
+        let by_entries: Vec<Service> = entries.into_iter().map(|e| e.service).collect();
+        assert_eq!(by_entries, sorted);
+        let by_order: Vec<Service> = order.iter().map(|&i| services[i].clone()).collect();
+        assert_eq!(by_order, sorted);
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::cli::command::ListFormat;
 use crate::model::{
-    Dest, Family, FwdMethod, Info, Netmask, Protocol, Service, ServiceAddr, ServiceFlags,
-    TunnelFlags, TunnelType,
+    Dest, Family, FwdMethod, Info, Netmask, Protocol, Service, ServiceAddr, ServiceEntry,
+    ServiceFlags, TunnelFlags, TunnelType,
 };
 
 use super::common::{
@@ -15,7 +15,7 @@ use super::common::{
     service_proto, truncate,
 };
 use super::names::NameResolver;
-use super::sort::sort_dests;
+use super::sort::{service_order, sort_dests};
 
 /// Service names (IPv4 and fwmark) are cut to this many bytes in listings.
 const SERVICE_NAME_MAX: usize = 33;
@@ -86,6 +86,32 @@ pub fn write_title(out: &mut dyn Write, fmt: &ListFormat) -> io::Result<()> {
         Layout::Plain => "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n".to_owned(),
     };
     out.write_all(title.as_bytes())
+}
+
+/// A whole listing as `list_all` prints it: the version header (when
+/// `info` is given; `-L <service>` has none), the services in ipvsadm's
+/// order unless `fmt.nosort`, the title, and every entry. Entries and
+/// their dests are expected in kernel order.
+pub fn write_table(
+    out: &mut dyn Write,
+    info: Option<&Info>,
+    entries: &[ServiceEntry],
+    fmt: &ListFormat,
+    names: &dyn NameResolver,
+) -> io::Result<()> {
+    if let Some(info) = info {
+        write_table_header(out, info)?;
+    }
+    let order: Vec<usize> = if fmt.nosort {
+        (0..entries.len()).collect()
+    } else {
+        service_order(entries)
+    };
+    write_title(out, fmt)?;
+    for entry in order.iter().filter_map(|&i| entries.get(i)) {
+        write_service_entry(out, &entry.service, &entry.dests, fmt, names)?;
+    }
+    Ok(())
 }
 
 /// One service line and its real-server lines.

@@ -382,3 +382,16 @@ fn unusual_methods_and_tunnel_flags() {
          -a --sctp-service 10.0.0.1:80 -r 10.0.0.5:80 -i -w 1\n"
     );
 }
+
+#[test]
+fn write_save_sorts_services() {
+    let entries = entries(&reference_table());
+    let mut out = Vec::new();
+    assert!(write_save(&mut out, &entries, true, &FakeResolver::new()).is_ok());
+    let expected =
+        SN_REFERENCE.replacen("-A -f -1 -s rr\n", "-A -f 4294967295 -s rr\n", 1);
+    assert_eq!(String::from_utf8_lossy(&out), expected);
+    let mut out = Vec::new();
+    assert!(write_save(&mut out, &[], true, &FakeResolver::new()).is_ok());
+    assert!(out.is_empty());
+}

@@ -815,3 +815,20 @@ fn long_names_are_cut_to_59_then_33_or_28_bytes() {
         format!("  -> [{} Masq    1      0          0         ", &long[..58])
     );
 }
+
+#[test]
+fn write_table_does_header_sort_title_and_entries() {
+    let entries = entries(&reference_table());
+    let names = no_names();
+    let mut out = Vec::new();
+    assert!(write_table(&mut out, Some(&info()), &entries, &numeric(), &names).is_ok());
+    assert_eq!(String::from_utf8_lossy(&out), LN_REFERENCE);
+    let mut out = Vec::new();
+    let nosort = fmt(|f| f.nosort = true);
+    assert!(write_table(&mut out, Some(&info()), &entries, &nosort, &names).is_ok());
+    assert_eq!(String::from_utf8_lossy(&out), LN_NOSORT);
+    let single = crate::output::fixtures::entries(&one_service(Tcp, "10.200.1.76", 9000));
+    let mut out = Vec::new();
+    assert!(write_table(&mut out, None, &single, &numeric(), &names).is_ok());
+    assert_eq!(String::from_utf8_lossy(&out), SINGLE_9000);
+}
