@@ -17,7 +17,13 @@ fn argv(line: &str) -> Vec<OsString> {
         .collect()
 }
 
+/// No DNS queries from tests: only `localhost` (from the hosts file) resolves.
+fn offline() {
+    values::NO_HOST_LOOKUPS.with(|off| off.set(true));
+}
+
 fn parse(line: &str) -> Result<Invocation, UsageError> {
+    offline();
     parse_args("ipvsadm", &argv(line))
 }
 
@@ -907,6 +913,7 @@ fn extensions() {
 }
 
 fn restore(line: &str) -> Result<Invocation, UsageError> {
+    offline();
     parse_restore_line("ipvsadm", &tokenize_restore_line(line.as_bytes()))
 }
 
@@ -1078,21 +1085,66 @@ mod properties {
     proptest! {
         #[test]
         fn parse_args_never_panics(words in proptest::collection::vec(word(), 0..10)) {
+            offline();
             let args: Vec<OsString> = words.into_iter().map(OsString::from).collect();
             let _ = parse_args("ipvsadm", &args);
         }
 
         #[test]
         fn restore_never_panics(line in proptest::collection::vec(any::<u8>(), 0..200)) {
+            offline();
             let tokens = tokenize_restore_line(&line);
             let _ = parse_restore_line("ipvsadm", &tokens);
         }
 
         #[test]
         fn restore_never_panics_on_likely_lines(words in proptest::collection::vec(word(), 0..10)) {
+            offline();
             let line = words.join(" ");
             let tokens = tokenize_restore_line(line.as_bytes());
             let _ = parse_restore_line("ipvsadm", &tokens);
         }
+    }
+}
+
+/// Names from the hosts and services files (present on any Linux system
+/// these tests run on; skipped where they are not).
+#[test]
+fn host_and_service_names() {
+    let has_localhost = std::fs::read_to_string("/etc/hosts").is_ok_and(|h| {
+        h.lines()
+            .any(|l| l.starts_with("127.0.0.1") && l.contains("localhost"))
+    });
+    if has_localhost {
+        let s = add_service("-A -t localhost:80 -p -M localhost");
+        assert_eq!(
+            s.id.addr,
+            ServiceAddr::Inet {
+                protocol: Protocol::Tcp,
+                addr: v4([127, 0, 0, 1]),
+                port: 80
+            }
+        );
+        assert_eq!(s.netmask, Netmask::V4(Ipv4Addr::LOCALHOST));
+    }
+    let services = std::fs::read_to_string("/etc/services").unwrap_or_default();
+    if values::lookup_service(&services, "domain", "udp") == Some(53) {
+        let s = add_service("-A -u 10.0.0.1:domain");
+        assert!(matches!(s.id.addr, ServiceAddr::Inet { port: 53, .. }));
+    }
+    if values::lookup_service(&services, "http", "tcp") == Some(80)
+        && values::lookup_service(&services, "http", "udp").is_none()
+    {
+        assert_eq!(
+            parse("-A -u 10.0.0.1:http").map_err(|e| e.message),
+            Err("illegal virtual server address[:port] specified".to_string())
+        );
+        let d = dest_of("-a -t 10.0.0.1:81 -r 10.0.0.10:http -m");
+        assert_eq!(d.port, 80);
+        // -r before any service has no protocol to look names up with.
+        assert_eq!(
+            parse("-a -r 10.0.0.10:http -t 10.0.0.1:81 -m").map_err(|e| e.message),
+            Err("illegal real server address[:port] specified".to_string())
+        );
     }
 }
