@@ -14,13 +14,16 @@ pub(crate) enum PoptError {
     UnwantedArgument,
 }
 
+/// `poptStrerror` for each error, in `PoptError` order.
+pub(crate) const POPT_MESSAGES: [&str; 3] = [
+    "unknown option",
+    "missing argument",
+    "option does not take an argument",
+];
+
 impl PoptError {
     pub fn text(self) -> &'static str {
-        match self {
-            PoptError::BadOption => "unknown option",
-            PoptError::MissingArgument => "missing argument",
-            PoptError::UnwantedArgument => "option does not take an argument",
-        }
+        POPT_MESSAGES[self as usize]
     }
 }
 

@@ -42,7 +42,10 @@ impl UsageError {
     /// popt error on a later option of a line (the line just fails) but
     /// stops at anything else, including the `Try ...` hint.
     pub fn aborts_restore(&self) -> bool {
-        self.exit_code != 255 || self.message.starts_with("Try `")
+        let popt_error = lexer::POPT_MESSAGES
+            .iter()
+            .any(|text| self.message.ends_with(&format!(": {text}")));
+        !(self.exit_code == 255 && popt_error)
     }
 }
 

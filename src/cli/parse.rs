@@ -626,13 +626,19 @@ pub(crate) fn parse_words(
         None => entry.cmd = CmdKind::List,
         Some((spec, value, word)) => {
             if mode == Mode::Restore {
+                let refused = format!(
+                    "{word}: not allowed in restore input (only commands that change the rules are)"
+                );
                 match spec.id {
-                    // ipvsadm's recursion guard.
-                    OptId::Restore => return Err(try_help(argv0)),
+                    // ipvsadm's recursion guard exits 255 (with its hint).
+                    OptId::Restore => {
+                        return Err(UsageError {
+                            message: refused,
+                            exit_code: 255,
+                        });
+                    }
                     OptId::List | OptId::Save | OptId::Help | OptId::Version => {
-                        return Err(fail(format!(
-                            "{word}: not allowed in restore input (only commands that change the rules are)"
-                        )));
+                        return Err(fail(refused));
                     }
                     _ => {}
                 }

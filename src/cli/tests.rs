@@ -967,7 +967,14 @@ fn restore_lines() {
             .map_err(|e| (e.message, e.exit_code))
     };
     assert_eq!(err("# a comment line"), Err((TRY.to_string(), 255)));
-    assert_eq!(err("-R"), Err((TRY.to_string(), 255)));
+    let nested = restore("-R").expect_err("-R in restore input");
+    assert_eq!(nested.exit_code, 255);
+    assert!(
+        nested.message.contains("not allowed in restore input"),
+        "{}",
+        nested.message
+    );
+    assert!(nested.aborts_restore());
     assert_eq!(
         err("-A -t 10.0.0.5:80 -s rr -p 10 # comment -p 20"),
         Err(("multiple 'persistent' options specified".to_string(), 2))
