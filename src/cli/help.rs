@@ -14,7 +14,8 @@ pub fn version_text() -> String {
 
 /// `-h`: ipvsadm 1.31's usage text (with `argv0` as the program name),
 /// corrected where ipvsadm's is wrong (`--syncid` defaults to 0), plus our
-/// extensions. No trailing newline, like [`version_text`].
+/// extensions. Ends with a newline, like ipvsadm's (print it as is);
+/// [`version_text`] does not.
 pub fn help_text(argv0: &str) -> String {
     let p = argv0;
     format!(
@@ -113,7 +114,8 @@ Output Options (ipvsadm-rs extensions, with -L|-l only):
 Other Extensions:
   --netns        name|path            run in that network namespace
                                       (may also come before the command)
-  --atomic                            with -R: undo all changes if a line fails",
+  --atomic                            with -R: undo all changes if a line fails
+",
         version = version_text(),
     )
 }

@@ -1019,6 +1019,8 @@ fn help_and_version_texts() {
     assert!(version.contains("ipvsadm v1.31 2019/12/24"));
     assert!(!version.ends_with('\n'));
     let help = help_text("/sbin/ipvsadm");
+    assert!(help.starts_with(&format!("{version}\nUsage:\n")));
+    assert!(help.ends_with("fails\n") && !help.ends_with("\n\n"));
     assert!(help.contains("  /sbin/ipvsadm -A|E virtual-service"));
     for spec in options::OPTIONS {
         assert!(
