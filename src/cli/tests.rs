@@ -290,6 +290,13 @@ fn error_messages() {
             2,
         ),
         ("-A -f 0x10", "invalid fwmark value `0x10' specified", 2),
+        ("-A -f -1", "invalid fwmark value `-1' specified", 2),
+        ("-L -- -n", "unexpected argument -n", 2),
+        (
+            "-A -t 10.0.0.1:80 -s rr -b -p",
+            "invalid scheduler flag `-p'",
+            2,
+        ),
         ("-A -6 -f 11", "-6 used before -f\n", 2),
         ("-A -t 10.0.0.1:80 -6", "-6 used before -f\n", 2),
         (

@@ -169,8 +169,8 @@ thread_local! {
     pub(crate) static NO_HOST_LOOKUPS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// `gethostbyname(name)` restricted to IPv4 and the first address, as
-/// ipvsadm's `host_to_addr` does.
+/// `gethostbyname(name)`, IPv4 and the first address only, as ipvsadm's
+/// `host_to_addr` does (the hosts file, DNS, ... per nsswitch).
 pub(crate) fn resolve_ipv4_host(name: &str) -> Option<Ipv4Addr> {
     if looks_numeric(name) {
         return None;
@@ -180,32 +180,63 @@ pub(crate) fn resolve_ipv4_host(name: &str) -> Option<Ipv4Addr> {
         return None;
     }
     let c_name = CString::new(name).ok()?;
-    // SAFETY: `hints` is a zeroed addrinfo with only family/socktype set,
-    // `c_name` is a valid NUL-terminated string, `result` is only read when
-    // getaddrinfo returned 0, and is freed exactly once with freeaddrinfo.
-    unsafe {
-        let mut hints: libc::addrinfo = std::mem::zeroed();
-        hints.ai_family = libc::AF_INET;
-        hints.ai_socktype = libc::SOCK_STREAM;
-        let mut result: *mut libc::addrinfo = std::ptr::null_mut();
-        if libc::getaddrinfo(c_name.as_ptr(), std::ptr::null(), &hints, &mut result) != 0
-        {
-            return None;
-        }
-        let mut found = None;
-        let mut cursor = result;
-        while !cursor.is_null() {
-            let ai = &*cursor;
-            if ai.ai_family == libc::AF_INET && !ai.ai_addr.is_null() {
-                let sin = &*(ai.ai_addr as *const libc::sockaddr_in);
-                found = Some(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)));
-                break;
+    let mut buf: Vec<libc::c_char> = vec![0; 1024];
+    loop {
+        // SAFETY: every pointer passed is valid for the call: `c_name` is
+        // NUL-terminated, `host` and `buf` outlive it and `buf.len()` is the
+        // buffer's real size. On success `result` points at `host`, whose
+        // pointers point into `buf`; they are read before `buf` changes.
+        unsafe {
+            let mut host: libc::hostent = std::mem::zeroed();
+            let mut result: *mut libc::hostent = std::ptr::null_mut();
+            let mut h_errno: libc::c_int = 0;
+            let rc = gethostbyname_r(
+                c_name.as_ptr(),
+                &mut host,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut result,
+                &mut h_errno,
+            );
+            if rc == libc::ERANGE && buf.len() < MAX_HOSTENT_BUFFER {
+                buf.resize(buf.len() * 2, 0);
+                continue;
             }
-            cursor = ai.ai_next;
+            if rc != 0 || result.is_null() {
+                return None;
+            }
+            let host = &*result;
+            if host.h_addrtype != libc::AF_INET
+                || host.h_length != 4
+                || host.h_addr_list.is_null()
+            {
+                return None;
+            }
+            // ipvsadm uses the first address only.
+            let first = *host.h_addr_list;
+            if first.is_null() {
+                return None;
+            }
+            let octets = std::slice::from_raw_parts(first as *const u8, 4);
+            return Some(Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3]));
         }
-        libc::freeaddrinfo(result);
-        found
     }
+}
+
+/// Largest buffer offered to `gethostbyname_r` for one answer.
+const MAX_HOSTENT_BUFFER: usize = 1 << 20;
+
+unsafe extern "C" {
+    /// The reentrant `gethostbyname` (glibc and musl), so that lookups
+    /// behave exactly like ipvsadm's `host_to_addr`.
+    fn gethostbyname_r(
+        name: *const libc::c_char,
+        ret: *mut libc::hostent,
+        buf: *mut libc::c_char,
+        buflen: libc::size_t,
+        result: *mut *mut libc::hostent,
+        h_errnop: *mut libc::c_int,
+    ) -> libc::c_int;
 }
 
 /// `getservbyname(name, proto)` from the services database file. Only the
