@@ -559,6 +559,59 @@ impl Entry {
         Ok(self.invocation(command))
     }
 
+    /// Handles the first option, which must be a command. Returns the
+    /// finished invocation for `-h`/`-v`, which ignore everything after.
+    fn begin(
+        &mut self,
+        spec: &OptSpec,
+        value: Option<String>,
+        word: &str,
+        argv0: &str,
+    ) -> Result<Option<Invocation>, UsageError> {
+        if self.mode == Mode::Restore {
+            let refused = format!(
+                "{word}: not allowed in restore input (only commands that change the rules are)"
+            );
+            match spec.id {
+                // ipvsadm's recursion guard exits 255 (with its hint).
+                OptId::Restore => {
+                    return Err(UsageError {
+                        message: refused,
+                        exit_code: 255,
+                    });
+                }
+                OptId::List | OptId::Save | OptId::Help | OptId::Version => {
+                    return Err(fail(refused));
+                }
+                _ => {}
+            }
+        }
+        match spec.id {
+            OptId::Help => return Ok(Some(self.invocation(Command::Help))),
+            OptId::Version => return Ok(Some(self.invocation(Command::Version))),
+            _ => {}
+        }
+        self.cmd = command_of(spec.id).ok_or_else(|| try_help(argv0))?;
+        let state = match value.as_deref() {
+            Some("master") => Some(DaemonState::Master),
+            Some("backup") => Some(DaemonState::Backup),
+            _ => None,
+        };
+        match self.cmd {
+            CmdKind::StartDaemon => {
+                self.daemon_state = state
+                    .ok_or_else(|| fail("illegal start-daemon parameter specified"))?;
+            }
+            CmdKind::StopDaemon => {
+                // sic: ipvsadm's wording for --stop-daemon.
+                self.daemon_state =
+                    state.ok_or_else(|| fail("illegal start_daemon specified"))?;
+            }
+            _ => {}
+        }
+        Ok(None)
+    }
+
     fn invocation(&self, command: Command) -> Invocation {
         Invocation {
             command,
@@ -625,45 +678,8 @@ pub(crate) fn parse_words(
     match first {
         None => entry.cmd = CmdKind::List,
         Some((spec, value, word)) => {
-            if mode == Mode::Restore {
-                let refused = format!(
-                    "{word}: not allowed in restore input (only commands that change the rules are)"
-                );
-                match spec.id {
-                    // ipvsadm's recursion guard exits 255 (with its hint).
-                    OptId::Restore => {
-                        return Err(UsageError {
-                            message: refused,
-                            exit_code: 255,
-                        });
-                    }
-                    OptId::List | OptId::Save | OptId::Help | OptId::Version => {
-                        return Err(fail(refused));
-                    }
-                    _ => {}
-                }
-            }
-            match spec.id {
-                OptId::Help => return Ok(entry.invocation(Command::Help)),
-                OptId::Version => return Ok(entry.invocation(Command::Version)),
-                _ => {}
-            }
-            entry.cmd = command_of(spec.id).ok_or_else(|| try_help(argv0))?;
-            let state = value.as_deref().unwrap_or("");
-            let parsed_state = match state {
-                "master" => Some(DaemonState::Master),
-                "backup" => Some(DaemonState::Backup),
-                _ => None,
-            };
-            match (entry.cmd, parsed_state) {
-                (CmdKind::StartDaemon, None) => {
-                    return Err(fail("illegal start-daemon parameter specified"));
-                }
-                (CmdKind::StopDaemon, None) => {
-                    return Err(fail("illegal start_daemon specified"));
-                }
-                (_, Some(s)) => entry.daemon_state = s,
-                _ => {}
+            if let Some(done) = entry.begin(spec, value, &word, argv0)? {
+                return Ok(done);
             }
         }
     }
