@@ -1103,7 +1103,37 @@ mod properties {
         fn parse_args_never_panics(words in proptest::collection::vec(word(), 0..10)) {
             offline();
             let args: Vec<OsString> = words.into_iter().map(OsString::from).collect();
-            let _ = parse_args("ipvsadm", &args);
+            if let Err(e) = parse_args("ipvsadm", &args) {
+                prop_assert!(e.exit_code == 2 || e.exit_code == 255, "{:?}", e);
+                prop_assert!(!e.message.is_empty());
+            }
+        }
+
+        #[test]
+        fn masquerading_servers_keep_every_value(
+            vip in any::<[u8; 4]>(),
+            vport in 1u16..,
+            rip in any::<[u8; 4]>(),
+            rport in any::<u16>(),
+            weight in 0i32..,
+            udp in any::<bool>(),
+        ) {
+            offline();
+            let vip = Ipv4Addr::from(vip);
+            let rip = Ipv4Addr::from(rip);
+            let proto = if udp { "-u" } else { "-t" };
+            let line = format!("-a {proto} {vip}:{vport} -r {rip}:{rport} -m -w {weight}");
+            let inv = parse(&line).map_err(|e| TestCaseError::fail(format!("{line}: {e:?}")))?;
+            let Command::AddDest(svc, dest) = inv.command else {
+                return Err(TestCaseError::fail(format!("{line}: not an AddDest")));
+            };
+            let protocol = if udp { Protocol::Udp } else { Protocol::Tcp };
+            prop_assert_eq!(
+                svc.id.addr,
+                ServiceAddr::Inet { protocol, addr: IpAddr::V4(vip), port: vport }
+            );
+            prop_assert_eq!((dest.addr, dest.port, dest.weight), (IpAddr::V4(rip), rport, weight));
+            prop_assert_eq!(dest.fwd, FwdMethod::Masq);
         }
 
         #[test]
