@@ -1173,13 +1173,12 @@ fn host_and_service_names() {
         );
         assert_eq!(s.netmask, Netmask::V4(Ipv4Addr::LOCALHOST));
     }
-    let services = std::fs::read_to_string("/etc/services").unwrap_or_default();
-    if values::lookup_service(&services, "domain", "udp") == Some(53) {
+    if values::service_port("domain", Some(Protocol::Udp)) == Some(53) {
         let s = add_service("-A -u 10.0.0.1:domain");
         assert!(matches!(s.id.addr, ServiceAddr::Inet { port: 53, .. }));
     }
-    if values::lookup_service(&services, "http", "tcp") == Some(80)
-        && values::lookup_service(&services, "http", "udp").is_none()
+    if values::service_port("http", Some(Protocol::Tcp)) == Some(80)
+        && values::service_port("http", Some(Protocol::Udp)).is_none()
     {
         assert_eq!(
             parse("-A -u 10.0.0.1:http").map_err(|e| e.message),

@@ -3,7 +3,7 @@
 //! addresses with name lookups, fwmarks, timeouts, netmasks, scheduler
 //! flags.
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::model::{Family, Protocol, ServiceFlags, TunnelType};
@@ -198,7 +198,7 @@ pub(crate) fn resolve_ipv4_host(name: &str) -> Option<Ipv4Addr> {
                 &mut result,
                 &mut h_errno,
             );
-            if rc == libc::ERANGE && buf.len() < MAX_HOSTENT_BUFFER {
+            if rc == libc::ERANGE && buf.len() < MAX_LOOKUP_BUFFER {
                 buf.resize(buf.len() * 2, 0);
                 continue;
             }
@@ -223,8 +223,8 @@ pub(crate) fn resolve_ipv4_host(name: &str) -> Option<Ipv4Addr> {
     }
 }
 
-/// Largest buffer offered to `gethostbyname_r` for one answer.
-const MAX_HOSTENT_BUFFER: usize = 1 << 20;
+/// Largest buffer offered to the `*_r` lookups for one answer.
+const MAX_LOOKUP_BUFFER: usize = 1 << 20;
 
 unsafe extern "C" {
     /// The reentrant `gethostbyname` (glibc and musl), so that lookups
@@ -237,38 +237,55 @@ unsafe extern "C" {
         result: *mut *mut libc::hostent,
         h_errnop: *mut libc::c_int,
     ) -> libc::c_int;
+
+    /// The reentrant `getservbyname`, as ipvsadm's `service_to_port` uses.
+    fn getservbyname_r(
+        name: *const libc::c_char,
+        proto: *const libc::c_char,
+        result_buf: *mut libc::servent,
+        buf: *mut libc::c_char,
+        buflen: libc::size_t,
+        result: *mut *mut libc::servent,
+    ) -> libc::c_int;
 }
 
-/// `getservbyname(name, proto)` from the services database file. Only the
-/// protocols ipvsadm looks up have a name; others never match.
+/// `getservbyname(name, proto)` for the protocols ipvsadm looks names up
+/// with (others, and a real server given before its service, never match).
 pub(crate) fn service_port(name: &str, protocol: Option<Protocol>) -> Option<u16> {
-    let proto = match protocol? {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-        Protocol::Sctp => "sctp",
+    let proto: &CStr = match protocol? {
+        Protocol::Tcp => c"tcp",
+        Protocol::Udp => c"udp",
+        Protocol::Sctp => c"sctp",
         Protocol::Other(_) => return None,
     };
-    let db = std::fs::read_to_string("/etc/services").ok()?;
-    lookup_service(&db, name, proto)
-}
-
-/// Finds `name` (official name or alias) for `proto` in services-file text.
-pub(crate) fn lookup_service(db: &str, name: &str, proto: &str) -> Option<u16> {
-    db.lines().find_map(|line| {
-        let line = line.split('#').next().unwrap_or("");
-        let mut fields = line.split_whitespace();
-        let official = fields.next()?;
-        let (port, p) = fields.next()?.split_once('/')?;
-        if p != proto {
-            return None;
+    let c_name = CString::new(name).ok()?;
+    let mut buf: Vec<libc::c_char> = vec![0; 1024];
+    loop {
+        // SAFETY: every pointer passed is valid for the call: both names are
+        // NUL-terminated, `entry` and `buf` outlive it and `buf.len()` is the
+        // buffer's real size. `result` is only read on success.
+        unsafe {
+            let mut entry: libc::servent = std::mem::zeroed();
+            let mut result: *mut libc::servent = std::ptr::null_mut();
+            let rc = getservbyname_r(
+                c_name.as_ptr(),
+                proto.as_ptr(),
+                &mut entry,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut result,
+            );
+            if rc == libc::ERANGE && buf.len() < MAX_LOOKUP_BUFFER {
+                buf.resize(buf.len() * 2, 0);
+                continue;
+            }
+            if rc != 0 || result.is_null() {
+                return None;
+            }
+            // The port is a network-order 16-bit value stored in an int.
+            return Some(u16::from_be((*result).s_port as u16));
         }
-        let mut names = std::iter::once(official).chain(fields);
-        if names.any(|n| n == name) {
-            port.parse().ok()
-        } else {
-            None
-        }
-    })
+    }
 }
 
 /// What ipvsadm's `parse_service` found in `host[:port]`.
@@ -515,14 +532,17 @@ mod tests {
     }
 
     #[test]
-    fn services_database() {
-        let db = "# comment\nhttp\t\t80/tcp\t\twww # WorldWideWeb\ndomain 53/udp\nsip 5060/tcp sip2\n";
-        assert_eq!(lookup_service(db, "http", "tcp"), Some(80));
-        assert_eq!(lookup_service(db, "www", "tcp"), Some(80));
-        assert_eq!(lookup_service(db, "http", "udp"), None);
-        assert_eq!(lookup_service(db, "domain", "udp"), Some(53));
-        assert_eq!(lookup_service(db, "sip2", "tcp"), Some(5060));
-        assert_eq!(lookup_service(db, "WorldWideWeb", "tcp"), None);
+    fn service_names_follow_the_protocol() {
+        // Only where the services database has the usual entries.
+        if service_port("ssh", Some(Protocol::Tcp)) == Some(22) {
+            assert_eq!(service_port("ssh", None), None);
+            assert_eq!(service_port("ssh", Some(Protocol::Other(99))), None);
+        }
+        assert_eq!(
+            service_port("no-such-service-name", Some(Protocol::Tcp)),
+            None
+        );
+        assert_eq!(service_port("a\0b", Some(Protocol::Tcp)), None);
     }
 
     #[test]
