@@ -3,10 +3,17 @@
 //!
 //! ipvsadm parses with popt, whose quirks clap cannot reproduce (the first
 //! option must be a command, optional values, bundles like `-Lnt VIP`), so
-//! popt is emulated here: [`lexer`] splits words, [`parse`] applies them
-//! with ipvsadm's side effects and checks, [`values`] holds the value
-//! parsers. [`clap_command`] describes the same options for completions and
-//! the man page only.
+//! popt is emulated here: `options` is the option table, `lexer` splits
+//! words as popt does, `parse` applies them with ipvsadm's side effects and
+//! checks (`legality` holds its tables), `values` the value parsers and
+//! name lookups, `restore` the `-R` lines. [`clap_command`] describes the
+//! same options for completions and the man page only.
+//!
+//! Deliberate differences from ipvsadm 1.31: `-b ,` is an error instead of
+//! a crash; words with a NUL byte or longer than [`MAX_ARG_LEN`] are
+//! refused; our extension options (`--json`, `--format`, `--pretty`,
+//! `--watch`, `--count`, `--netns`, `--atomic`) are accepted after the
+//! command and also before it (alone, they mean the bare listing).
 
 mod clap_def;
 pub mod command;
@@ -59,7 +66,7 @@ impl std::error::Error for UsageError {}
 
 /// Parses a command line (`args` without the program name) the way
 /// ipvsadm 1.31 does. No arguments at all is the table listing with name
-/// resolution.
+/// resolution. Arguments that are not UTF-8 are read lossily.
 pub fn parse_args(argv0: &str, args: &[OsString]) -> Result<Invocation, UsageError> {
     let words = args
         .iter()
