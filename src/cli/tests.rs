@@ -60,7 +60,10 @@ fn error_messages() {
         ("-- -L", TRY, 255),
         ("--lis", TRY, 255),
         ("--start-daemon", TRY, 255),
+        ("-nL", TRY, 255),
         ("-L -A", "invalid option `-A'", 2),
+        ("-L -nl", "invalid option `-nl'", 2),
+        ("--list --add-service", "invalid option `--add-service'", 2),
         ("-LC", "invalid option `-LC'", 2),
         ("-L -h", "invalid option `-h'", 2),
         ("-L -v", "invalid option `-v'", 2),
@@ -579,6 +582,7 @@ fn bare_and_list_forms() {
     assert_eq!(command("-v -L"), Command::Version);
     assert_eq!(command("--version --foo"), Command::Version);
     assert_eq!(command("-h"), Command::Help);
+    assert_eq!(command("-hL extra --foo"), Command::Help);
     assert_eq!(command("--help"), Command::Help);
     assert_eq!(command("-S -n"), Command::Save { numeric: true });
     assert_eq!(command("-Sn"), Command::Save { numeric: true });
