@@ -4,6 +4,7 @@
 //! [`run`] executes it against an [`backend::IpvsBackend`] (the kernel via
 //! [`netlink`], or [`fake`] in tests), and [`output`] renders the results.
 
+pub mod app;
 pub mod backend;
 pub mod cli;
 pub mod error;
@@ -12,3 +13,7 @@ pub mod model;
 pub mod netlink;
 pub mod netns;
 pub mod output;
+pub mod render;
+pub mod restore;
+pub mod run;
+pub mod watch;

@@ -68,6 +68,7 @@ impl Ns {
     }
 
     /// Runs both and asserts identical stdout, stderr and exit status.
+    #[track_caller]
     pub fn assert_same<S: AsRef<OsStr>>(&self, args: &[S]) {
         let (ours, reference) = self.both(args);
         super::assert_same_output(&describe(args), &ours, &reference);

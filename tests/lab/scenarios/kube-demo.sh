@@ -75,6 +75,13 @@ setup() {
 	for n in $pods; do
 		$IPVSADM -a -t $VIP:$PORT -r "10.10.$n.2:80" -m
 	done
+	# Check with the kernel itself: 10.200.1.76:9000 is 0AC8014C:2328 there.
+	if [ "$(grep -c '0AC8014C:2328' /proc/net/ip_vs)" != 1 ] ||
+		[ "$(grep -c -E -e '-> 0A0A0[123]02:0050 +Masq' /proc/net/ip_vs)" != 3 ]; then
+		echo "kube-demo: the IPVS service or its real servers are missing after '$IPVSADM -A/-a' (is $IPVSADM working?):" >&2
+		cat /proc/net/ip_vs >&2
+		exit 1
+	fi
 }
 
 # $REQUESTS requests from net-pod to the service; prints the spread.

@@ -1,0 +1,180 @@
+//! A human table of services and their real servers (`--format table`),
+//! built with comfy-table: numbers scaled for reading, each real server's
+//! share of its service's connections as a percentage, fitted to the
+//! terminal width when there is a terminal.
+
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+
+use crate::model::{Dest, FwdMethod, Protocol, Service, ServiceAddr, ServiceEntry};
+
+/// Scales a count for reading: `999`, `1.2K`, `45.3M`, `7.0G`, `1.1T`.
+pub fn human(n: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [
+        (1_000_000_000_000, "T"),
+        (1_000_000_000, "G"),
+        (1_000_000, "M"),
+        (1_000, "K"),
+    ];
+    for (div, unit) in UNITS {
+        if n >= div {
+            // One decimal, truncated so that a value never rounds up a unit.
+            let tenths = n / (div / 10);
+            return format!("{}.{}{unit}", tenths / 10, tenths % 10);
+        }
+    }
+    n.to_string()
+}
+
+/// `part` as a percentage of `whole`, one decimal; `-` when `whole` is 0.
+pub fn share(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "-".to_string();
+    }
+    let tenths = (u128::from(part) * 1000 + u128::from(whole) / 2) / u128::from(whole);
+    format!("{}.{}%", tenths / 10, tenths % 10)
+}
+
+pub fn service_label(s: &Service) -> String {
+    match s.id.addr {
+        ServiceAddr::Inet {
+            protocol,
+            addr,
+            port,
+        } => {
+            let proto = match protocol {
+                Protocol::Tcp => "TCP".to_string(),
+                Protocol::Udp => "UDP".to_string(),
+                Protocol::Sctp => "SCTP".to_string(),
+                Protocol::Other(n) => format!("proto {n}"),
+            };
+            match addr {
+                std::net::IpAddr::V4(a) => format!("{proto} {a}:{port}"),
+                std::net::IpAddr::V6(a) => format!("{proto} [{a}]:{port}"),
+            }
+        }
+        ServiceAddr::Fwmark(m) => match s.id.family {
+            crate::model::Family::Inet => format!("FWM {m}"),
+            crate::model::Family::Inet6 => format!("FWM {m} IPv6"),
+        },
+    }
+}
+
+pub fn dest_label(d: &Dest) -> String {
+    match d.addr {
+        std::net::IpAddr::V4(a) => format!("{a}:{}", d.port),
+        std::net::IpAddr::V6(a) => format!("[{a}]:{}", d.port),
+    }
+}
+
+pub fn fwd_name(f: FwdMethod) -> String {
+    match f {
+        FwdMethod::Masq => "Masq".into(),
+        FwdMethod::Local => "Local".into(),
+        FwdMethod::Tunnel => "Tunnel".into(),
+        FwdMethod::Route => "Route".into(),
+        FwdMethod::Other(n) => format!("({n})"),
+    }
+}
+
+const HEADER: [&str; 13] = [
+    "Service / real server",
+    "Sched/Fwd",
+    "Weight",
+    "Active",
+    "Inact",
+    "Conns",
+    "Share",
+    "InPkts",
+    "OutPkts",
+    "InBytes",
+    "OutBytes",
+    "CPS",
+    "InBPS",
+];
+
+fn right(s: String) -> Cell {
+    Cell::new(s).set_alignment(CellAlignment::Right)
+}
+
+/// Renders the table; `width` fits it to a terminal of that many columns.
+pub fn render(entries: &[ServiceEntry], width: Option<u16>) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_BORDERS_ONLY);
+    t.set_header(HEADER.iter().map(|h| Cell::new(*h)));
+    match width {
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+            t.set_width(w);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    for e in entries {
+        let s = &e.service;
+        let total: u64 = e.dests.iter().map(|d| d.stats.conns).sum();
+        t.add_row(vec![
+            Cell::new(service_label(s)),
+            Cell::new(&s.scheduler),
+            Cell::new(""),
+            right(human(
+                e.dests.iter().map(|d| u64::from(d.active_conns)).sum(),
+            )),
+            right(human(
+                e.dests.iter().map(|d| u64::from(d.inact_conns)).sum(),
+            )),
+            right(human(s.stats.conns)),
+            right(String::new()),
+            right(human(s.stats.inpkts)),
+            right(human(s.stats.outpkts)),
+            right(human(s.stats.inbytes)),
+            right(human(s.stats.outbytes)),
+            right(human(s.stats.cps)),
+            right(human(s.stats.inbps)),
+        ]);
+        for d in &e.dests {
+            t.add_row(vec![
+                Cell::new(format!("  -> {}", dest_label(d))),
+                Cell::new(fwd_name(d.fwd)),
+                right(d.weight.to_string()),
+                right(human(u64::from(d.active_conns))),
+                right(human(u64::from(d.inact_conns))),
+                right(human(d.stats.conns)),
+                right(share(d.stats.conns, total)),
+                right(human(d.stats.inpkts)),
+                right(human(d.stats.outpkts)),
+                right(human(d.stats.inbytes)),
+                right(human(d.stats.outbytes)),
+                right(human(d.stats.cps)),
+                right(human(d.stats.inbps)),
+            ]);
+        }
+    }
+    format!("{t}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_scaled_without_rounding_up() {
+        assert_eq!(human(0), "0");
+        assert_eq!(human(999), "999");
+        assert_eq!(human(1000), "1.0K");
+        assert_eq!(human(45_399), "45.3K");
+        assert_eq!(human(999_999), "999.9K");
+        assert_eq!(human(1_000_000), "1.0M");
+        assert_eq!(human(7_049_999_999), "7.0G");
+        assert_eq!(human(u64::MAX), "18446744.0T");
+    }
+
+    #[test]
+    fn shares_are_percentages_of_the_service() {
+        assert_eq!(share(34, 100), "34.0%");
+        assert_eq!(share(1, 3), "33.3%");
+        assert_eq!(share(2, 3), "66.7%");
+        assert_eq!(share(0, 0), "-");
+        assert_eq!(share(u64::MAX, u64::MAX), "100.0%");
+    }
+}

@@ -1,0 +1,243 @@
+//! Executes a parsed [`Invocation`] against an IPVS table and renders the
+//! results: the middle of the path arguments → command → kernel → output.
+//!
+//! Exit statuses follow ipvsadm 1.31: 0 success, 1 listing failures, 2
+//! usage errors, 255 kernel errors.
+
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+
+use crate::backend::{Change, IpvsBackend};
+use crate::cli::{Command, Invocation, ListCmd, ListFormat, ListWhat, OutputStyle};
+use crate::error::{IpvsError, Op};
+use crate::model::{Info, ServiceEntry};
+use crate::output::names::NameResolver;
+use crate::output::{self, sort};
+use crate::restore;
+
+/// Exit status of a kernel operation that failed (ipvsadm returns -1).
+pub const EXIT_KERNEL: i32 = 255;
+/// Exit status of a listing that could not be produced.
+pub const EXIT_LIST: i32 = 1;
+/// Exit status of a usage error.
+pub const EXIT_USAGE: i32 = 2;
+
+/// Where `-c` reads connections from.
+pub const CONN_PROC_FILE: &str = "/proc/net/ip_vs_conn";
+
+/// Everything a command needs besides its arguments.
+pub struct Session<'a> {
+    pub ipvs: &'a mut dyn IpvsBackend,
+    pub info: Info,
+    pub names: &'a dyn NameResolver,
+    pub conn_file: PathBuf,
+    /// argv[0], for messages that name the program.
+    pub argv0: String,
+}
+
+/// Standard streams, so tests can capture them.
+pub struct Streams<'a> {
+    pub stdin: &'a mut dyn BufRead,
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+}
+
+/// Runs one invocation. `Err` is only returned for output errors (such as
+/// a closed pipe), which the caller turns into an exit status.
+pub fn execute(s: &mut Session, inv: &Invocation, io: &mut Streams) -> io::Result<i32> {
+    match &inv.command {
+        Command::Restore => restore::run(s, inv.atomic, io),
+        cmd => execute_command(s, cmd, inv, io),
+    }
+}
+
+/// Runs one command other than `-R` (restore lines come through here too).
+pub fn execute_command(
+    s: &mut Session,
+    cmd: &Command,
+    inv: &Invocation,
+    io: &mut Streams,
+) -> io::Result<i32> {
+    let change = match cmd {
+        Command::Help | Command::Version | Command::Restore => {
+            // Handled before a session exists, or by `execute`.
+            return Ok(0);
+        }
+        Command::List(list) => return list_command(s, list, inv, io),
+        Command::Save { numeric } => return save(s, *numeric, io),
+        Command::AddService(svc) => Change::AddService(svc.clone()),
+        Command::EditService(svc) => Change::EditService(svc.clone()),
+        Command::DelService(svc) => Change::DelService(svc.clone()),
+        Command::Flush => Change::Flush,
+        Command::Zero(svc) => Change::Zero(svc.clone()),
+        Command::AddDest(svc, d) => Change::AddDest(svc.clone(), d.clone()),
+        Command::EditDest(svc, d) => Change::EditDest(svc.clone(), d.clone()),
+        Command::DelDest(svc, d) => Change::DelDest(svc.clone(), d.clone()),
+        Command::SetTimeouts(t) => Change::SetTimeouts(*t),
+        Command::StartDaemon(d) => Change::StartDaemon(d.clone()),
+        Command::StopDaemon { state, syncid } => Change::StopDaemon {
+            state: *state,
+            syncid: *syncid,
+        },
+    };
+    match s.ipvs.apply_one(&change) {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            writeln!(io.stderr, "{e}")?;
+            Ok(EXIT_KERNEL)
+        }
+    }
+}
+
+/// Reads the whole table: services in ipvsadm's order (or the kernel's with
+/// `nosort`), each with its real servers in the kernel's order. Real
+/// servers are sorted only where they are rendered, exactly once:
+/// ipvsadm's comparator is not a total order, so sorting twice could
+/// change the result.
+pub fn read_table(
+    ipvs: &mut dyn IpvsBackend,
+    nosort: bool,
+) -> Result<Vec<ServiceEntry>, IpvsError> {
+    let mut services = ipvs.services()?;
+    if !nosort {
+        sort::sort_services(&mut services);
+    }
+    let ids: Vec<_> = services.iter().map(|s| s.id).collect();
+    let all_dests = ipvs.dests_many(&ids)?;
+    Ok(services
+        .into_iter()
+        .zip(all_dests)
+        .map(|(service, dests)| ServiceEntry { service, dests })
+        .collect())
+}
+
+/// Reads one service and its real servers (kernel order).
+pub fn read_service(
+    ipvs: &mut dyn IpvsBackend,
+    wanted: &crate::model::Service,
+) -> Result<ServiceEntry, IpvsError> {
+    let service = ipvs.service(&wanted.id)?;
+    let dests = ipvs.dests(&service.id)?;
+    Ok(ServiceEntry { service, dests })
+}
+
+fn list_command(
+    s: &mut Session,
+    list: &ListCmd,
+    inv: &Invocation,
+    io: &mut Streams,
+) -> io::Result<i32> {
+    if inv.output.watch.is_some() {
+        return crate::watch::run(s, list, &inv.output, io);
+    }
+    match inv.output.style {
+        OutputStyle::Text => list_text(s, list, io),
+        style => crate::render::list(s, list, style, inv.output.pretty, io),
+    }
+}
+
+/// The ipvsadm-compatible text listing.
+pub fn list_text(s: &mut Session, list: &ListCmd, io: &mut Streams) -> io::Result<i32> {
+    let fmt: &ListFormat = &list.format;
+    match &list.what {
+        ListWhat::Table => {
+            let table = match read_table(s.ipvs, fmt.nosort) {
+                Ok(t) => t,
+                Err(e) => return listing_failed(io, &e),
+            };
+            let out = &mut *io.stdout;
+            output::text::write_table_header(out, &s.info)?;
+            output::text::write_title(out, fmt)?;
+            for e in &table {
+                output::text::write_service_entry(
+                    out, &e.service, &e.dests, fmt, s.names,
+                )?;
+            }
+            Ok(0)
+        }
+        ListWhat::Service(svc) => {
+            let entry = match read_service(s.ipvs, svc) {
+                Ok(e) => e,
+                Err(e) => return listing_failed(io, &e),
+            };
+            let out = &mut *io.stdout;
+            output::text::write_title(out, fmt)?;
+            output::text::write_service_entry(
+                out,
+                &entry.service,
+                &entry.dests,
+                fmt,
+                s.names,
+            )?;
+            Ok(0)
+        }
+        ListWhat::Connections => {
+            let text = match std::fs::read(&s.conn_file) {
+                Ok(t) => t,
+                Err(_) => {
+                    writeln!(io.stderr, "cannot open file {}", s.conn_file.display())?;
+                    return Ok(EXIT_LIST);
+                }
+            };
+            match output::conn::write_connections(
+                io.stdout,
+                &text,
+                fmt.persistent_conn,
+                fmt.numeric,
+                s.names,
+            ) {
+                Ok(()) => Ok(0),
+                Err(output::conn::ConnError::Io(e)) => Err(e),
+                Err(_) => {
+                    writeln!(
+                        io.stderr,
+                        "unexpected input from {}",
+                        s.conn_file.display()
+                    )?;
+                    Ok(EXIT_LIST)
+                }
+            }
+        }
+        ListWhat::Timeouts => match s.ipvs.timeouts() {
+            Ok(t) => {
+                output::misc::write_timeouts(io.stdout, &t)?;
+                Ok(0)
+            }
+            // ipvsadm fails silently here.
+            Err(_) => Ok(EXIT_LIST),
+        },
+        ListWhat::Daemons => match s.ipvs.daemons() {
+            Ok(d) => {
+                output::misc::write_daemons(io.stdout, &d)?;
+                Ok(0)
+            }
+            Err(_) => Ok(EXIT_LIST),
+        },
+    }
+}
+
+/// ipvsadm prints the error and exits 1 when a listing cannot be read;
+/// a missing single service reads `No such service`.
+fn listing_failed(io: &mut Streams, e: &IpvsError) -> io::Result<i32> {
+    let msg = match e {
+        IpvsError::Kernel { errno, .. } => {
+            crate::error::kernel_message(Op::GetService, *errno)
+        }
+        other => other.to_string(),
+    };
+    writeln!(io.stderr, "{msg}")?;
+    Ok(EXIT_LIST)
+}
+
+fn save(s: &mut Session, numeric: bool, io: &mut Streams) -> io::Result<i32> {
+    let table = match read_table(s.ipvs, false) {
+        Ok(t) => t,
+        Err(e) => return listing_failed(io, &e),
+    };
+    for e in &table {
+        output::save::write_save_entry(
+            io.stdout, &e.service, &e.dests, numeric, s.names,
+        )?;
+    }
+    Ok(0)
+}
