@@ -59,10 +59,18 @@ pub fn execute_command(
     io: &mut Streams,
 ) -> io::Result<i32> {
     let change = match cmd {
-        Command::Help | Command::Version | Command::Restore => {
-            // Handled before a session exists, or by `execute`.
+        // Outside restore input these are handled before a session exists.
+        Command::Help => {
+            io.stdout
+                .write_all(crate::cli::help_text(&s.argv0).as_bytes())?;
             return Ok(0);
         }
+        Command::Version => {
+            writeln!(io.stdout, "{}", crate::cli::version_text())?;
+            return Ok(0);
+        }
+        // Refused by the parser inside restore input.
+        Command::Restore => return Ok(0),
         Command::List(list) => return list_command(s, list, inv, io),
         Command::Save { numeric } => return save(s, *numeric, io),
         Command::AddService(svc) => Change::AddService(svc.clone()),

@@ -568,23 +568,11 @@ impl Entry {
         word: &str,
         argv0: &str,
     ) -> Result<Option<Invocation>, UsageError> {
-        if self.mode == Mode::Restore {
-            let refused = format!(
-                "{word}: not allowed in restore input (only commands that change the rules are)"
-            );
-            match spec.id {
-                // ipvsadm's recursion guard exits 255 (with its hint).
-                OptId::Restore => {
-                    return Err(UsageError {
-                        message: refused,
-                        exit_code: 255,
-                    });
-                }
-                OptId::List | OptId::Save | OptId::Help | OptId::Version => {
-                    return Err(fail(refused));
-                }
-                _ => {}
-            }
+        // ipvsadm's recursion guard: `-R` inside restore input gets the
+        // hint and exit 255. Everything else works there, listings too.
+        if self.mode == Mode::Restore && spec.id == OptId::Restore {
+            let _ = word;
+            return Err(try_help(argv0));
         }
         match spec.id {
             OptId::Help => return Ok(Some(self.invocation(Command::Help))),

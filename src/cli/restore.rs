@@ -14,9 +14,9 @@ pub fn tokenize_restore_line(line: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// Parses the tokens of one restore line. Only commands that change the
-/// rules are accepted (`-L`, `-S`, `-h`, `-v` are refused, `-R` gets
-/// ipvsadm's `Try ...` hint). Callers skip lines without tokens, as
+/// Parses the tokens of one restore line. Every command works there, as in
+/// ipvsadm (listings print to standard output), except `-R`, which gets
+/// ipvsadm's `Try ...` hint. Callers skip lines without tokens, as
 /// ipvsadm does; an empty line here gets the `Try ...` hint too.
 pub fn parse_restore_line(
     argv0: &str,
