@@ -75,11 +75,11 @@ const INVALID: &[&[&str]] = &[
 /// Each command line from an empty table, through ours, then ipvsadm 1.31.
 fn compare_from_empty(ns: &Ns, lines: &[&[&str]]) {
     for args in lines {
-        let _ = ns.reference(&["-C"]);
+        ns.flush();
         let ours = ns.ours(args);
-        let _ = ns.reference(&["-C"]);
+        ns.flush();
         let reference = ns.reference(args);
-        let _ = ns.reference(&["-C"]);
+        ns.flush();
         crate::support::assert_same_output(
             &crate::support::ns::describe(args),
             &ours,
