@@ -188,6 +188,14 @@ pub fn main(tests: Vec<Trial>) -> ! {
     if env_is("IPVS_LAB", "skip") {
         skip("IPVS_LAB=skip");
     }
+    let ours = ours_path();
+    if !ours.is_file() {
+        eprintln!(
+            "kernel tests: FAILED: our ipvsadm is missing at {} (IPVSADM_BIN)",
+            ours.display()
+        );
+        std::process::exit(1);
+    }
     let code = match in_lab(&args) {
         Ok(code) => code,
         Err(why) if require => {
@@ -235,9 +243,6 @@ fn in_lab(args: &Arguments) -> Result<i32, String> {
     let me = std::env::current_exe()
         .map_err(|e| format!("cannot find this test binary: {e}"))?;
     let ours = ours_path();
-    if !ours.exists() {
-        return Err(format!("our ipvsadm is missing at {}", ours.display()));
-    }
     let timeout = std::env::var("IPVS_LAB_TIMEOUT").unwrap_or_else(|_| "900".into());
     let mut cmd = Command::new(&lab);
     cmd.arg("run")
