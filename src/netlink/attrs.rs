@@ -358,9 +358,9 @@ impl Nla for ServiceAttr {
             ServiceAttr::Flags(_) => IPVS_SVC_ATTR_FLAGS,
             ServiceAttr::Timeout(_) => IPVS_SVC_ATTR_TIMEOUT,
             ServiceAttr::Netmask(_) => IPVS_SVC_ATTR_NETMASK,
-            ServiceAttr::Stats(_) => IPVS_SVC_ATTR_STATS | NLA_F_NESTED,
+            ServiceAttr::Stats(_) => IPVS_SVC_ATTR_STATS,
             ServiceAttr::PeName(_) => IPVS_SVC_ATTR_PE_NAME,
-            ServiceAttr::Stats64(_) => IPVS_SVC_ATTR_STATS64 | NLA_F_NESTED,
+            ServiceAttr::Stats64(_) => IPVS_SVC_ATTR_STATS64,
             ServiceAttr::Other(nla) => nla.kind(),
         }
     }
@@ -473,9 +473,9 @@ impl Nla for DestAttr {
             DestAttr::ActiveConns(_) => IPVS_DEST_ATTR_ACTIVE_CONNS,
             DestAttr::InactConns(_) => IPVS_DEST_ATTR_INACT_CONNS,
             DestAttr::PersistConns(_) => IPVS_DEST_ATTR_PERSIST_CONNS,
-            DestAttr::Stats(_) => IPVS_DEST_ATTR_STATS | NLA_F_NESTED,
+            DestAttr::Stats(_) => IPVS_DEST_ATTR_STATS,
             DestAttr::AddrFamily(_) => IPVS_DEST_ATTR_ADDR_FAMILY,
-            DestAttr::Stats64(_) => IPVS_DEST_ATTR_STATS64 | NLA_F_NESTED,
+            DestAttr::Stats64(_) => IPVS_DEST_ATTR_STATS64,
             DestAttr::TunType(_) => IPVS_DEST_ATTR_TUN_TYPE,
             DestAttr::TunPort(_) => IPVS_DEST_ATTR_TUN_PORT,
             DestAttr::TunFlags(_) => IPVS_DEST_ATTR_TUN_FLAGS,

@@ -232,13 +232,11 @@ impl GenlSocket {
         self.max_in_flight
     }
 
-    /// Reserves `count` consecutive sequence numbers and returns the first.
+    /// Reserves `count` consecutive sequence numbers (wrapping) and
+    /// returns the first.
     pub fn reserve_seqs(&mut self, count: usize) -> u32 {
         let first = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(count as u32);
-        if self.next_seq == 0 {
-            self.next_seq = 1;
-        }
         first
     }
 
@@ -364,4 +362,106 @@ fn grow_receive_buffer(socket: &Socket) -> usize {
         let _ = socket.set_rx_buf_sz(size);
     }
     socket.get_rx_buf_sz().unwrap_or(0)
+}
+
+#[cfg(all(test, target_endian = "little"))]
+mod tests {
+    use super::*;
+
+    fn header(len: u32, kind: u16, flags: u16, seq: u32) -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend_from_slice(&len.to_ne_bytes());
+        h.extend_from_slice(&kind.to_ne_bytes());
+        h.extend_from_slice(&flags.to_ne_bytes());
+        h.extend_from_slice(&seq.to_ne_bytes());
+        h.extend_from_slice(&0u32.to_ne_bytes());
+        h
+    }
+
+    /// NLMSG_ERROR as the kernel sends it with NETLINK_CAP_ACK: the code
+    /// and the request's header.
+    fn error(seq: u32, code: i32) -> Vec<u8> {
+        let mut m = header(36, NLMSG_ERROR, 0x100, seq);
+        m.extend_from_slice(&code.to_ne_bytes());
+        m.extend_from_slice(&header(20, 0x20, 5, seq));
+        m
+    }
+
+    fn queue_of(datagrams: &[Vec<u8>]) -> RecvQueue {
+        let mut q = RecvQueue::new();
+        for (i, d) in datagrams.iter().enumerate() {
+            q.buf[i * SLOT_BYTES..i * SLOT_BYTES + d.len()].copy_from_slice(d);
+            q.lens[i] = d.len();
+        }
+        q.filled = datagrams.len();
+        q
+    }
+
+    fn drain(q: &mut RecvQueue) -> Vec<String> {
+        let mut seen = Vec::new();
+        while let Some(m) = q.next_message() {
+            seen.push(match m {
+                Ok(m) => format!("{} {:?}", m.seq, m.kind),
+                Err(e) => format!("error {e}"),
+            });
+        }
+        seen
+    }
+
+    #[test]
+    fn acks_errors_data_and_done_in_order() {
+        let mut dump = header(24, 0x20, 2, 8);
+        dump.extend_from_slice(&[4, 1, 0, 0, 0, 0, 0, 0]);
+        let mut done = header(20, NLMSG_DONE, 2, 8);
+        done.extend_from_slice(&0i32.to_ne_bytes());
+        dump.extend_from_slice(&done);
+        let mut q = queue_of(&[error(5, 0), error(6, -17), dump]);
+        assert_eq!(
+            drain(&mut q),
+            [
+                "5 Ack",
+                "6 Error(17)",
+                "8 Data { message_type: 32, payload: [4, 1, 0, 0, 0, 0, 0, 0] }",
+                "8 Done",
+            ]
+        );
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn broken_frames_are_errors_not_panics() {
+        let mut too_long = header(400, 0x20, 0, 1);
+        too_long.extend_from_slice(&[0; 8]);
+        let too_short = header(8, 0x20, 0, 2);
+        let mut short_error = header(18, NLMSG_ERROR, 0, 3);
+        short_error.extend_from_slice(&[0, 0]);
+        let mut q = queue_of(&[
+            too_long,
+            too_short,
+            short_error,
+            error(4, -1),
+            vec![1, 2, 3],
+        ]);
+        let seen = drain(&mut q);
+        assert_eq!(seen.len(), 5, "{seen:?}");
+        assert!(seen[0].starts_with("error"), "{seen:?}");
+        assert!(seen[1].starts_with("error"), "{seen:?}");
+        assert!(seen[2].starts_with("error"), "{seen:?}");
+        assert_eq!(seen[3], "4 Error(1)");
+        assert!(seen[4].starts_with("error"), "{seen:?}");
+    }
+
+    #[test]
+    fn sequence_numbers_are_consecutive_and_wrap() {
+        let mut s = GenlSocket {
+            socket: Socket::new(NETLINK_GENERIC).expect("netlink socket"),
+            kernel: SocketAddr::new(0, 0),
+            next_seq: u32::MAX - 1,
+            max_in_flight: 8,
+            queue: RecvQueue::new(),
+        };
+        assert_eq!(s.reserve_seqs(2), u32::MAX - 1);
+        assert_eq!(s.reserve_seqs(1), 0);
+        assert_eq!(s.reserve_seqs(0), 1);
+    }
 }

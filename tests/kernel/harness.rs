@@ -36,6 +36,7 @@ fn commands_run_in_the_test_netns(ns: &Ns) -> TestResult {
 }
 
 fn reference_sees_an_empty_table(ns: &Ns) -> TestResult {
+    assert!(ns.table_is_empty(), "{}", ns.proc_ip_vs());
     let out = ns.reference(&["-Ln"]);
     crate::support::assert_text_eq(
         "ipvsadm 1.31 -Ln in a fresh netns",

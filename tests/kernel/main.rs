@@ -9,6 +9,7 @@
 //! To add tests: write a module with `pub fn tests() -> Vec<Trial>` built
 //! with `support::kernel_test`, and list it below.
 
+mod cli;
 mod demo;
 mod harness;
 mod slice;
@@ -18,6 +19,7 @@ fn main() {
     let mut tests = Vec::new();
     tests.extend(harness::tests());
     tests.extend(slice::tests());
+    tests.extend(cli::tests());
     tests.extend(demo::tests());
     support::runner::main(tests);
 }

@@ -93,6 +93,26 @@ impl Ns {
         run(cmd)
     }
 
+    /// The kernel's `/proc/net/ip_vs` for this namespace (read directly).
+    pub fn proc_ip_vs(&self) -> String {
+        // /proc/net follows the process's main thread: ask for this thread's.
+        std::fs::read_to_string("/proc/thread-self/net/ip_vs")
+            .unwrap_or_else(|e| panic!("cannot read /proc/thread-self/net/ip_vs: {e}"))
+    }
+
+    /// Does the IPVS table hold no service?
+    pub fn table_is_empty(&self) -> bool {
+        self.proc_ip_vs().lines().count() <= 3
+    }
+
+    /// Empties the table (with ipvsadm 1.31 `-C`) unless it is empty already.
+    pub fn flush(&self) {
+        if !self.table_is_empty() {
+            let out = self.reference(&["-C"]);
+            super::assert_ok("ipvsadm -C", &out);
+        }
+    }
+
     /// A name that is unique in this run, for global things such as named
     /// network namespaces (`/run/netns`): `<base><pid>x<counter>`, short
     /// enough for interface names when `base` is.

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{LazyLock, Mutex};
@@ -101,6 +101,13 @@ fn install_panic_hook() {
     }));
 }
 
+/// Is `program` on `PATH`?
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
+    })
+}
+
 /// `ip link set lo up` for the calling thread's network namespace.
 fn set_lo_up() -> std::io::Result<()> {
     // SAFETY: plain socket/ioctl calls on a zeroed, NUL-terminated ifreq.
@@ -151,6 +158,11 @@ pub fn reference_path() -> PathBuf {
     .unwrap_or_else(|| PathBuf::from("/usr/sbin/ipvsadm-1.31"))
 }
 
+/// Inside the lab VM (set by the harness when it re-runs itself there).
+pub fn inside_lab() -> bool {
+    env_is("IPVS_LAB_INSIDE", "1")
+}
+
 fn env_is(name: &str, value: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == value)
 }
@@ -167,9 +179,8 @@ fn lab_script() -> PathBuf {
 pub fn main(tests: Vec<Trial>) -> ! {
     let args = Arguments::from_args();
     let require = env_is("IPVS_LAB", "require");
-    let direct = env_is("IPVS_LAB_INSIDE", "1")
-        || args.list
-        || (host_has_ipvs() && !env_is("IPVS_LAB", "vm"));
+    let direct =
+        inside_lab() || args.list || (host_has_ipvs() && !env_is("IPVS_LAB", "vm"));
     if direct {
         install_panic_hook();
         libtest_mimic::run(&args, tests).exit();
@@ -177,7 +188,15 @@ pub fn main(tests: Vec<Trial>) -> ! {
     if env_is("IPVS_LAB", "skip") {
         skip("IPVS_LAB=skip");
     }
-    let code = match in_lab() {
+    let ours = ours_path();
+    if !ours.is_file() {
+        eprintln!(
+            "kernel tests: FAILED: our ipvsadm is missing at {} (IPVSADM_BIN)",
+            ours.display()
+        );
+        std::process::exit(1);
+    }
+    let code = match in_lab(&args) {
         Ok(code) => code,
         Err(why) if require => {
             eprintln!(
@@ -202,7 +221,7 @@ fn skip(why: &str) -> ! {
 }
 
 /// Re-runs this binary in the VM; `Err` when the lab is unavailable.
-fn in_lab() -> Result<i32, String> {
+fn in_lab(args: &Arguments) -> Result<i32, String> {
     let lab = lab_script();
     if !lab.exists() {
         return Err(format!("no lab script at {}", lab.display()));
@@ -224,9 +243,6 @@ fn in_lab() -> Result<i32, String> {
     let me = std::env::current_exe()
         .map_err(|e| format!("cannot find this test binary: {e}"))?;
     let ours = ours_path();
-    if !ours.exists() {
-        return Err(format!("our ipvsadm is missing at {}", ours.display()));
-    }
     let timeout = std::env::var("IPVS_LAB_TIMEOUT").unwrap_or_else(|_| "900".into());
     let mut cmd = Command::new(&lab);
     cmd.arg("run")
@@ -244,6 +260,10 @@ fn in_lab() -> Result<i32, String> {
         }
     }
     cmd.arg("--").arg(VM_SELF).args(std::env::args_os().skip(1));
+    // The VM's output goes to a file: keep colours if they would show here.
+    if args.color.is_none() && std::io::stdout().is_terminal() {
+        cmd.args(["--color", "always"]);
+    }
     eprintln!("kernel tests: running them in the lab VM (QEMU, TCG)");
     let status = cmd
         .stdin(Stdio::null())
