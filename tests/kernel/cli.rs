@@ -3,18 +3,12 @@
 //! as ipvsadm 1.31. ipvsadm 1.31 opens IPVS before it parses anything, so
 //! even these can only be compared on an IPVS kernel.
 
-use crate::support::{Ns, TestResult, Trial, kernel_test};
+use crate::support::{Ns, TestResult, Trial};
 
 pub fn tests() -> Vec<Trial> {
-    vec![
-        kernel_test(
-            "cli::help_version_and_queries_are_the_same",
-            help_version_and_queries,
-        ),
-        kernel_test(
-            "cli::invalid_command_lines_are_the_same",
-            invalid_command_lines,
-        ),
+    kernel_tests![
+        help_version_and_queries_are_the_same,
+        invalid_command_lines_are_the_same
     ]
 }
 
@@ -88,12 +82,12 @@ fn compare_from_empty(ns: &Ns, lines: &[&[&str]]) {
     }
 }
 
-fn help_version_and_queries(ns: &Ns) -> TestResult {
+fn help_version_and_queries_are_the_same(ns: &Ns) -> TestResult {
     compare_from_empty(ns, QUERIES);
     Ok(())
 }
 
-fn invalid_command_lines(ns: &Ns) -> TestResult {
+fn invalid_command_lines_are_the_same(ns: &Ns) -> TestResult {
     compare_from_empty(ns, INVALID);
     Ok(())
 }

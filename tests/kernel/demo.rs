@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::runner::{inside_lab, on_path};
-use crate::support::{Ns, TestResult, Trial, compare::render, kernel_test};
+use crate::support::{Ns, TestResult, Trial, compare::render};
 
 const SCENARIO: &str = include_str!("../lab/scenarios/kube-demo.sh");
 const SERVICE: &str = "10.200.1.76:9000";
@@ -12,13 +12,10 @@ const SERVICE: &str = "10.200.1.76:9000";
 pub fn tests() -> Vec<Trial> {
     // The scenario needs busybox (httpd, wget) and iproute2; the VM has both.
     let runnable = inside_lab() || (on_path("busybox") && on_path("ip"));
-    vec![
-        kernel_test(
-            "demo::kube_proxy_rr_spread_and_stats",
-            kube_proxy_rr_spread_and_stats,
-        )
-        .with_ignored_flag(!runnable),
-    ]
+    kernel_tests![kube_proxy_rr_spread_and_stats]
+        .into_iter()
+        .map(|t| t.with_ignored_flag(!runnable))
+        .collect()
 }
 
 /// Runs one step of the scenario in the test's netns, with our ipvsadm.

@@ -1,17 +1,11 @@
 //! Checks of the test machinery itself.
 
-use crate::support::{Ns, TestResult, Trial, kernel_test};
+use crate::support::{Ns, TestResult, Trial};
 
 pub fn tests() -> Vec<Trial> {
-    vec![
-        kernel_test(
-            "harness::commands_run_in_the_test_netns",
-            commands_run_in_the_test_netns,
-        ),
-        kernel_test(
-            "harness::reference_sees_an_empty_table",
-            reference_sees_an_empty_table,
-        ),
+    kernel_tests![
+        commands_run_in_the_test_netns,
+        reference_sees_an_empty_table
     ]
 }
 

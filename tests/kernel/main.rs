@@ -6,14 +6,16 @@
 //! host, this binary re-runs itself inside the lab VM (`tests/lab/lab`); see
 //! `support/runner.rs` and `tests/lab/README.md`.
 //!
-//! To add tests: write a module with `pub fn tests() -> Vec<Trial>` built
-//! with `support::kernel_test`, and list it below.
+//! To add tests: write a module with `pub fn tests() -> Vec<Trial>`
+//! returning `kernel_tests![test_fn, ...]`, and list it below.
+
+#[macro_use]
+mod support;
 
 mod cli;
 mod demo;
 mod harness;
 mod slice;
-mod support;
 
 fn main() {
     let mut tests = Vec::new();

@@ -3,27 +3,17 @@
 
 use crate::support::ns::describe;
 use crate::support::{
-    Ns, TestResult, Trial, assert_ok, assert_same_output, assert_text_eq, kernel_test,
+    Ns, TestResult, Trial, assert_ok, assert_same_output, assert_text_eq,
 };
 
 pub fn tests() -> Vec<Trial> {
-    vec![
-        kernel_test(
-            "slice::empty_table_lists_the_same",
-            empty_table_lists_the_same,
-        ),
-        kernel_test(
-            "slice::made_by_ours_reads_back_the_same",
-            made_by_ours_reads_back_the_same,
-        ),
-        kernel_test(
-            "slice::made_by_reference_lists_the_same",
-            made_by_reference_lists_the_same,
-        ),
-        kernel_test(
-            "slice::kernel_errors_are_the_same",
-            kernel_errors_are_the_same,
-        ),
+    kernel_tests![
+        empty_table_lists_the_same,
+        made_by_ours_reads_back_the_same,
+        made_by_reference_lists_the_same,
+        kernel_errors_are_the_same,
+        lifecycle_has_the_same_effect,
+        restore_has_the_same_effect,
     ]
 }
 
@@ -183,5 +173,101 @@ fn kernel_errors_are_the_same(ns: &Ns) -> TestResult {
         ns.assert_same(args);
     }
     list_both(ns);
+    Ok(())
+}
+
+/// Add, edit, delete, zero: every step and the final table, ours vs 1.31.
+fn lifecycle_has_the_same_effect(ns: &Ns) -> TestResult {
+    let steps: &[&[&str]] = &[
+        &["-A", "-t", "10.0.0.1:80", "-s", "rr"],
+        &["-a", "-t", "10.0.0.1:80", "-r", "10.0.0.2:80", "-m"],
+        &[
+            "-a",
+            "-t",
+            "10.0.0.1:80",
+            "-r",
+            "10.0.0.3:80",
+            "-m",
+            "-w",
+            "2",
+        ],
+        &[
+            "-a",
+            "-t",
+            "10.0.0.1:80",
+            "-r",
+            "10.0.0.4:80",
+            "-m",
+            "-w",
+            "0",
+        ],
+        &["-a", "-t", "10.0.0.1:80", "-r", "10.0.0.2:80", "-m"],
+        &[
+            "-e",
+            "-t",
+            "10.0.0.1:80",
+            "-r",
+            "10.0.0.2:80",
+            "-m",
+            "-w",
+            "7",
+            "-x",
+            "50",
+        ],
+        &[
+            "-E",
+            "-t",
+            "10.0.0.1:80",
+            "-s",
+            "wlc",
+            "-p",
+            "120",
+            "-M",
+            "255.255.255.0",
+        ],
+        &["-d", "-t", "10.0.0.1:80", "-r", "10.0.0.4:80"],
+        &["-d", "-t", "10.0.0.1:80", "-r", "10.0.0.4:80"],
+        &["-A", "-u", "10.0.0.1:53", "-s", "lc", "-o"],
+        &["-a", "-u", "10.0.0.1:53", "-r", "10.0.0.5", "-g"],
+        &["-Z"],
+        &["-Z", "-t", "10.0.0.1:80"],
+        &["-D", "-u", "10.0.0.1:53"],
+        &["-D", "-u", "10.0.0.1:53"],
+        &[
+            "-A",
+            "-t",
+            "[2001:db8::1]:443",
+            "-s",
+            "sh",
+            "-b",
+            "sh-fallback,sh-port",
+        ],
+        &[
+            "-a",
+            "-t",
+            "[2001:db8::1]:443",
+            "-r",
+            "[2001:db8::7]:443",
+            "-i",
+        ],
+    ];
+    let steps: Vec<(&[&str], Option<&str>)> = steps.iter().map(|s| (*s, None)).collect();
+    ns.assert_same_effect(&steps);
+    Ok(())
+}
+
+/// `-R` of a save made by ipvsadm 1.31 (the SLICE table), ours vs 1.31.
+fn restore_has_the_same_effect(ns: &Ns) -> TestResult {
+    for args in SLICE {
+        assert_ok(
+            &format!("ipvsadm 1.31: {}", describe(args)),
+            &ns.reference(args),
+        );
+    }
+    let saved = ns.reference(&["-Sn"]);
+    let saved = String::from_utf8(saved.stdout)?;
+    assert!(saved.lines().count() >= SLICE.len() - 1, "save:\n{saved}");
+    ns.flush();
+    ns.assert_same_effect(&[(&["-R"], Some(saved.as_str()))]);
     Ok(())
 }

@@ -13,3 +13,13 @@ pub use runner::kernel_test;
 
 /// What a kernel test returns; panics (`assert!`, `assert_eq!`) fail it too.
 pub type TestResult = Result<(), Failed>;
+
+/// `kernel_tests![f, g]`: the kernel tests `module::f` and `module::g` of the
+/// calling module, for its `pub fn tests() -> Vec<Trial>`.
+macro_rules! kernel_tests {
+    ($($f:ident),* $(,)?) => {{
+        let module = module_path!();
+        let module = module.split_once("::").map_or(module, |(_, m)| m);
+        vec![$($crate::support::kernel_test(&format!("{module}::{}", stringify!($f)), $f)),*]
+    }};
+}

@@ -61,6 +61,61 @@ impl Ns {
         run(ipvsadm(&self.reference, args))
     }
 
+    /// Runs our ipvsadm with `input` on its stdin (for `-R`).
+    pub fn ours_stdin<S: AsRef<OsStr>>(&self, args: &[S], input: &str) -> Output {
+        run_with_input(ipvsadm(&self.ours, args), input)
+    }
+
+    /// Runs ipvsadm 1.31 with `input` on its stdin (for `-R`).
+    pub fn reference_stdin<S: AsRef<OsStr>>(&self, args: &[S], input: &str) -> Output {
+        run_with_input(ipvsadm(&self.reference, args), input)
+    }
+
+    /// Applies `steps` from an empty table with ours, then (after `-C`) with
+    /// ipvsadm 1.31, and asserts that every step printed and returned the
+    /// same, and that both left the same table (`-Sn`, `-Ln` by 1.31).
+    /// Each step is `(args, stdin)`.
+    #[track_caller]
+    pub fn assert_same_effect(&self, steps: &[(&[&str], Option<&str>)]) {
+        let apply = |ours: bool| -> (Vec<Output>, Output, Output) {
+            self.flush();
+            let outs = steps
+                .iter()
+                .map(|(args, input)| match (ours, input) {
+                    (true, None) => self.ours(args),
+                    (true, Some(input)) => self.ours_stdin(args, input),
+                    (false, None) => self.reference(args),
+                    (false, Some(input)) => self.reference_stdin(args, input),
+                })
+                .collect();
+            let saved = self.reference(&["-Sn"]);
+            let listed = self.reference(&["-Ln"]);
+            (outs, saved, listed)
+        };
+        let (ours, ours_saved, ours_listed) = apply(true);
+        let (reference, ref_saved, ref_listed) = apply(false);
+        self.flush();
+        for (i, ((args, _), (o, r))) in
+            steps.iter().zip(ours.iter().zip(&reference)).enumerate()
+        {
+            super::assert_same_output(
+                &format!("step {}: {}", i + 1, describe(args)),
+                o,
+                r,
+            );
+        }
+        super::assert_same_output(
+            "ipvsadm 1.31 -Sn after the steps",
+            &ours_saved,
+            &ref_saved,
+        );
+        super::assert_same_output(
+            "ipvsadm 1.31 -Ln after the steps",
+            &ours_listed,
+            &ref_listed,
+        );
+    }
+
     /// Runs both on the current state: `(ours, reference)`. For read-only
     /// commands, or commands that fail without changing anything.
     pub fn both<S: AsRef<OsStr>>(&self, args: &[S]) -> (Output, Output) {
@@ -132,6 +187,27 @@ fn run(mut cmd: Command) -> Output {
     cmd.stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+fn run_with_input(mut cmd: Command, input: &str) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.as_bytes().to_vec();
+    // Write from another thread so a chatty child cannot block us.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("cannot wait for {cmd:?}: {e}"));
+    let _ = writer.join();
+    out
 }
 
 /// `ipvsadm ARGS` as a readable line.
