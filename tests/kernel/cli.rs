@@ -1,23 +1,22 @@
-//! Command lines that leave the table as it is (help, version, parse and
-//! validation errors, read-only queries): same stdout, stderr and exit status
-//! as ipvsadm 1.31. ipvsadm 1.31 opens IPVS before it parses anything, so
-//! even these can only be compared on an IPVS kernel.
+//! Command lines that leave the table as it is (parse and validation
+//! errors, read-only queries): same stdout, stderr and exit status as
+//! ipvsadm 1.31. ipvsadm 1.31 opens IPVS before it parses anything, so even
+//! these can only be compared on an IPVS kernel. Help and version differ on
+//! purpose (README, "Differences from ipvsadm 1.31"): their text is checked
+//! against our own documented behaviour here.
 
 use crate::support::{Ns, TestResult, Trial};
 
 pub fn tests() -> Vec<Trial> {
     kernel_tests![
-        help_version_and_queries_are_the_same,
+        queries_are_the_same,
+        help_and_version_are_ours_with_1_31s_usage,
         invalid_command_lines_are_the_same
     ]
 }
 
 const QUERIES: &[&[&str]] = &[
     &[],
-    &["-h"],
-    &["--help"],
-    &["-v"],
-    &["--version"],
     &["-L"],
     &["-l"],
     &["--list", "--numeric"],
@@ -82,8 +81,42 @@ fn compare_from_empty(ns: &Ns, lines: &[&[&str]]) {
     }
 }
 
-fn help_version_and_queries_are_the_same(ns: &Ns) -> TestResult {
+fn queries_are_the_same(ns: &Ns) -> TestResult {
     compare_from_empty(ns, QUERIES);
+    Ok(())
+}
+
+/// `-v` names this program; `-h` keeps 1.31's usage lines and option
+/// descriptions (every line of 1.31's help after its version line is in
+/// ours, in the same order, apart from the lines we extend).
+fn help_and_version_are_ours_with_1_31s_usage(ns: &Ns) -> TestResult {
+    for flag in ["-v", "--version"] {
+        let ours = ns.ours(&[flag]);
+        let text = String::from_utf8_lossy(&ours.stdout);
+        assert!(ours.status.success(), "{flag}: {ours:?}");
+        assert!(
+            text.starts_with("ipvsadm-rs ") && text.contains("ipvsadm v1.31 2019/12/24"),
+            "{flag}: {text}"
+        );
+    }
+    let ours = ns.ours(&["-h"]);
+    let reference = ns.reference(&["-h"]);
+    assert!(ours.status.success() && reference.status.success());
+    let ours = String::from_utf8_lossy(&ours.stdout).into_owned();
+    let reference = String::from_utf8_lossy(&reference.stdout).into_owned();
+    // Lines we extend (`--atomic`, output options, `-X`) or correct (the
+    // syncid default is 0, not 255).
+    let extended = ["  ipvsadm -R", "  ipvsadm -L|l", "  --exact", "  --syncid"];
+    let mut our_lines = ours.lines().skip(1);
+    for line in reference.lines().skip(1) {
+        if extended.iter().any(|e| line.starts_with(e)) {
+            continue;
+        }
+        assert!(
+            our_lines.any(|l| l == line),
+            "1.31's help line missing from ours (or out of order): {line:?}\n{ours}"
+        );
+    }
     Ok(())
 }
 
