@@ -173,7 +173,8 @@ impl NetlinkIpvs {
         Ok(results)
     }
 
-    fn pipeline_one(&mut self, op: Op, request: IpvsMessage) -> Result<()> {
+    /// One change, acked.
+    fn send_change(&mut self, op: Op, request: IpvsMessage) -> Result<()> {
         self.call(op, request, false, |_| Ok(()))
     }
 }
@@ -260,6 +261,17 @@ fn zero_msg(svc: Option<&Service>) -> IpvsMessage {
     }
 }
 
+fn start_daemon_msg(d: &Daemon) -> IpvsMessage {
+    IpvsMessage::new(IpvsCmd::NewDaemon, vec![IpvsAttr::Daemon(daemon_attrs(d))])
+}
+
+fn stop_daemon_msg(state: DaemonState, syncid: u32) -> IpvsMessage {
+    IpvsMessage::new(
+        IpvsCmd::DelDaemon,
+        vec![IpvsAttr::Daemon(stop_daemon_attrs(state, syncid))],
+    )
+}
+
 /// The request and error wording of one change.
 fn change_request(change: &Change) -> (Op, IpvsMessage) {
     match change {
@@ -275,17 +287,10 @@ fn change_request(change: &Change) -> (Op, IpvsMessage) {
             Op::SetTimeouts,
             IpvsMessage::new(IpvsCmd::SetConfig, timeout_attrs(t)),
         ),
-        Change::StartDaemon(d) => (
-            Op::StartDaemon,
-            IpvsMessage::new(IpvsCmd::NewDaemon, vec![IpvsAttr::Daemon(daemon_attrs(d))]),
-        ),
-        Change::StopDaemon { state, syncid } => (
-            Op::StopDaemon,
-            IpvsMessage::new(
-                IpvsCmd::DelDaemon,
-                vec![IpvsAttr::Daemon(stop_daemon_attrs(*state, *syncid))],
-            ),
-        ),
+        Change::StartDaemon(d) => (Op::StartDaemon, start_daemon_msg(d)),
+        Change::StopDaemon { state, syncid } => {
+            (Op::StopDaemon, stop_daemon_msg(*state, *syncid))
+        }
     }
 }
 
@@ -356,35 +361,35 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn add_service(&mut self, svc: &Service) -> Result<()> {
-        self.pipeline_one(Op::AddService, service_msg(IpvsCmd::NewService, svc))
+        self.send_change(Op::AddService, service_msg(IpvsCmd::NewService, svc))
     }
 
     fn edit_service(&mut self, svc: &Service) -> Result<()> {
-        self.pipeline_one(Op::EditService, service_msg(IpvsCmd::SetService, svc))
+        self.send_change(Op::EditService, service_msg(IpvsCmd::SetService, svc))
     }
 
     fn del_service(&mut self, svc: &Service) -> Result<()> {
-        self.pipeline_one(Op::DelService, service_msg(IpvsCmd::DelService, svc))
+        self.send_change(Op::DelService, service_msg(IpvsCmd::DelService, svc))
     }
 
     fn zero(&mut self, svc: Option<&Service>) -> Result<()> {
-        self.pipeline_one(Op::ZeroService, zero_msg(svc))
+        self.send_change(Op::ZeroService, zero_msg(svc))
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.pipeline_one(Op::Flush, IpvsMessage::new(IpvsCmd::Flush, vec![]))
+        self.send_change(Op::Flush, IpvsMessage::new(IpvsCmd::Flush, vec![]))
     }
 
     fn add_dest(&mut self, svc: &Service, dest: &Dest) -> Result<()> {
-        self.pipeline_one(Op::AddDest, dest_msg(IpvsCmd::NewDest, svc, dest))
+        self.send_change(Op::AddDest, dest_msg(IpvsCmd::NewDest, svc, dest))
     }
 
     fn edit_dest(&mut self, svc: &Service, dest: &Dest) -> Result<()> {
-        self.pipeline_one(Op::EditDest, dest_msg(IpvsCmd::SetDest, svc, dest))
+        self.send_change(Op::EditDest, dest_msg(IpvsCmd::SetDest, svc, dest))
     }
 
     fn del_dest(&mut self, svc: &Service, dest: &Dest) -> Result<()> {
-        self.pipeline_one(Op::DelDest, dest_msg(IpvsCmd::DelDest, svc, dest))
+        self.send_change(Op::DelDest, dest_msg(IpvsCmd::DelDest, svc, dest))
     }
 
     fn timeouts(&mut self) -> Result<Timeouts> {
@@ -396,7 +401,7 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn set_timeouts(&mut self, t: &Timeouts) -> Result<()> {
-        self.pipeline_one(
+        self.send_change(
             Op::SetTimeouts,
             IpvsMessage::new(IpvsCmd::SetConfig, timeout_attrs(t)),
         )
@@ -417,13 +422,11 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn start_daemon(&mut self, d: &Daemon) -> Result<()> {
-        let (op, request) = change_request(&Change::StartDaemon(d.clone()));
-        self.pipeline_one(op, request)
+        self.send_change(Op::StartDaemon, start_daemon_msg(d))
     }
 
     fn stop_daemon(&mut self, state: DaemonState, syncid: u32) -> Result<()> {
-        let (op, request) = change_request(&Change::StopDaemon { state, syncid });
-        self.pipeline_one(op, request)
+        self.send_change(Op::StopDaemon, stop_daemon_msg(state, syncid))
     }
 
     fn apply(&mut self, changes: &[Change]) -> Result<Vec<Result<()>>> {
