@@ -23,7 +23,7 @@ use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::{GenlHeader, constants::GENL_ID_CTRL};
 
-use self::attrs::IpvsAttr;
+use self::attrs::{IPVS_CMD_ATTR_DEST, IPVS_CMD_ATTR_SERVICE, IpvsAttr};
 use self::convert::*;
 use self::message::{IPVS_FAMILY_NAME, IpvsCmd, IpvsMessage};
 use self::socket::{GenlSocket, IncomingKind, SEND_CHUNK_BYTES, Step};
@@ -71,8 +71,9 @@ impl NetlinkIpvs {
         self.family_id
     }
 
-    /// Sends one request and feeds every reply message to `on_reply`.
-    fn call<F>(
+    /// Sends one request and feeds the payload (genl header onwards) of
+    /// every reply message to `on_reply`.
+    fn call_raw<F>(
         &mut self,
         op: Op,
         request: IpvsMessage,
@@ -80,7 +81,7 @@ impl NetlinkIpvs {
         mut on_reply: F,
     ) -> Result<()>
     where
-        F: FnMut(IpvsMessage) -> Result<()>,
+        F: FnMut(&[u8]) -> Result<()>,
     {
         let family_id = self.family_id;
         let outcome = self.socket.exchange(
@@ -92,10 +93,42 @@ impl NetlinkIpvs {
                 if kind != family_id {
                     return Ok(());
                 }
-                on_reply(decode_ipvs(payload)?)
+                on_reply(payload)
             },
         )?;
         outcome.map_err(|errno| IpvsError::Kernel { op, errno })
+    }
+
+    /// Sends one request and feeds every decoded reply to `on_reply`.
+    fn call<F>(
+        &mut self,
+        op: Op,
+        request: IpvsMessage,
+        dump: bool,
+        mut on_reply: F,
+    ) -> Result<()>
+    where
+        F: FnMut(IpvsMessage) -> Result<()>,
+    {
+        self.call_raw(op, request, dump, |payload| on_reply(decode_ipvs(payload)?))
+    }
+
+    /// Services of a `GET_SERVICE` reply, decoded in place.
+    fn call_services(
+        &mut self,
+        op: Op,
+        request: IpvsMessage,
+        dump: bool,
+    ) -> Result<Vec<Service>> {
+        let mut services = Vec::new();
+        self.call_raw(op, request, dump, |payload| {
+            each_nested_in_reply(payload, IPVS_CMD_ATTR_SERVICE, |svc| {
+                services.push(service_in(svc)?);
+                Ok(())
+            })
+            .map_err(decode_err)
+        })?;
+        Ok(services)
     }
 
     /// A request answered by one message (`GET_INFO`, `GET_CONFIG`, single
@@ -298,17 +331,6 @@ fn decode_err(e: netlink_packet_core::DecodeError) -> IpvsError {
     IpvsError::Decode(e.to_string())
 }
 
-fn service_of(msg: &IpvsMessage) -> Result<Service> {
-    for attr in &msg.attrs {
-        if let IpvsAttr::Service(attrs) = attr {
-            return service_from_attrs(attrs).map_err(decode_err);
-        }
-    }
-    Err(IpvsError::Decode(
-        "service reply without IPVS_CMD_ATTR_SERVICE".into(),
-    ))
-}
-
 impl IpvsBackend for NetlinkIpvs {
     fn info(&mut self) -> Result<Info> {
         let reply =
@@ -317,13 +339,8 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn services(&mut self) -> Result<Vec<Service>> {
-        let mut services = Vec::new();
         let request = IpvsMessage::new(IpvsCmd::GetService, vec![]);
-        self.call(Op::GetServices, request, true, |msg| {
-            services.push(service_of(&msg)?);
-            Ok(())
-        })?;
-        Ok(services)
+        self.call_services(Op::GetServices, request, true)
     }
 
     fn service(&mut self, id: &ServiceId) -> Result<Service> {
@@ -331,8 +348,10 @@ impl IpvsBackend for NetlinkIpvs {
             IpvsCmd::GetService,
             vec![IpvsAttr::Service(service_id_attrs(id))],
         );
-        let reply = self.call_one(Op::GetService, request)?;
-        service_of(&reply)
+        let mut services = self.call_services(Op::GetService, request, false)?;
+        services.pop().ok_or_else(|| {
+            IpvsError::Decode("GET_SERVICE reply without a service".into())
+        })
     }
 
     fn dests(&mut self, id: &ServiceId) -> Result<Vec<Dest>> {
@@ -342,13 +361,12 @@ impl IpvsBackend for NetlinkIpvs {
             vec![IpvsAttr::Service(service_id_attrs(id))],
         );
         let family = id.family;
-        self.call(Op::GetDests, request, true, |msg| {
-            for attr in &msg.attrs {
-                if let IpvsAttr::Dest(attrs) = attr {
-                    dests.push(dest_from_attrs(attrs, family).map_err(decode_err)?);
-                }
-            }
-            Ok(())
+        self.call_raw(Op::GetDests, request, true, |payload| {
+            each_nested_in_reply(payload, IPVS_CMD_ATTR_DEST, |dest| {
+                dests.push(dest_in(dest, family)?);
+                Ok(())
+            })
+            .map_err(decode_err)
         })?;
         Ok(dests)
     }
