@@ -8,6 +8,13 @@
 //! One socket per [`NetlinkIpvs`], the family id resolved once, buffers
 //! reused across requests. Batches ([`IpvsBackend::apply`]) are sent many
 //! requests per `sendto()`, each acked under its own sequence number.
+//! Service and destination dumps are decoded in place, straight into the
+//! model, because listings are where the volume is; everything else goes
+//! through the typed [`message::IpvsMessage`].
+//!
+//! Requests carry exactly the attributes libipvs (ipvsadm 1.31) sends, so
+//! the kernel answers with the same errnos; callers pick the wording from
+//! [`crate::error::Op`].
 
 pub mod attrs;
 pub mod convert;
@@ -50,6 +57,10 @@ impl NetlinkIpvs {
     /// Opens the socket and resolves the `IPVS` family; when the family is
     /// missing, runs `/sbin/modprobe -- ip_vs` once and tries again, as
     /// ipvsadm does. Still missing: [`IpvsError::Unavailable`].
+    ///
+    /// Resolving needs no privilege; the first IPVS request does (EPERM,
+    /// as [`IpvsError::Kernel`]), so ipvsadm's init is this plus
+    /// [`IpvsBackend::info`].
     pub fn new() -> std::result::Result<NetlinkIpvs, IpvsError> {
         let mut socket = GenlSocket::open()?;
         let family_id = match resolve_family(&mut socket)? {
