@@ -17,8 +17,8 @@ use netlink_packet_core::{
 };
 
 // Top-level attributes (`IPVS_CMD_ATTR_*`).
-const IPVS_CMD_ATTR_SERVICE: u16 = 1;
-const IPVS_CMD_ATTR_DEST: u16 = 2;
+pub const IPVS_CMD_ATTR_SERVICE: u16 = 1;
+pub const IPVS_CMD_ATTR_DEST: u16 = 2;
 const IPVS_CMD_ATTR_DAEMON: u16 = 3;
 const IPVS_CMD_ATTR_TIMEOUT_TCP: u16 = 4;
 const IPVS_CMD_ATTR_TIMEOUT_TCP_FIN: u16 = 5;
@@ -39,9 +39,9 @@ const IPVS_SVC_ATTR_SCHED_NAME: u16 = 6;
 const IPVS_SVC_ATTR_FLAGS: u16 = 7;
 const IPVS_SVC_ATTR_TIMEOUT: u16 = 8;
 const IPVS_SVC_ATTR_NETMASK: u16 = 9;
-const IPVS_SVC_ATTR_STATS: u16 = 10;
+pub const IPVS_SVC_ATTR_STATS: u16 = 10;
 const IPVS_SVC_ATTR_PE_NAME: u16 = 11;
-const IPVS_SVC_ATTR_STATS64: u16 = 12;
+pub const IPVS_SVC_ATTR_STATS64: u16 = 12;
 
 // Destination attributes (`IPVS_DEST_ATTR_*`).
 const IPVS_DEST_ATTR_ADDR: u16 = 1;
@@ -53,9 +53,9 @@ const IPVS_DEST_ATTR_L_THRESH: u16 = 6;
 const IPVS_DEST_ATTR_ACTIVE_CONNS: u16 = 7;
 const IPVS_DEST_ATTR_INACT_CONNS: u16 = 8;
 const IPVS_DEST_ATTR_PERSIST_CONNS: u16 = 9;
-const IPVS_DEST_ATTR_STATS: u16 = 10;
+pub const IPVS_DEST_ATTR_STATS: u16 = 10;
 const IPVS_DEST_ATTR_ADDR_FAMILY: u16 = 11;
-const IPVS_DEST_ATTR_STATS64: u16 = 12;
+pub const IPVS_DEST_ATTR_STATS64: u16 = 12;
 const IPVS_DEST_ATTR_TUN_TYPE: u16 = 13;
 const IPVS_DEST_ATTR_TUN_PORT: u16 = 14;
 const IPVS_DEST_ATTR_TUN_FLAGS: u16 = 15;

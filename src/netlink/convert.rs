@@ -3,11 +3,12 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use netlink_packet_core::DecodeError;
+use netlink_packet_core::{DecodeError, ErrorContext, NlasIterator};
 
 use super::attrs::{
-    DaemonAttr, DestAttr, FlagsMask, IpvsAttr, RawAddr, ServiceAttr, Stats64Attr,
-    StatsAttr,
+    DaemonAttr, DestAttr, FlagsMask, IPVS_DEST_ATTR_STATS, IPVS_DEST_ATTR_STATS64,
+    IPVS_SVC_ATTR_STATS, IPVS_SVC_ATTR_STATS64, IpvsAttr, RawAddr, ServiceAttr,
+    Stats64Attr, StatsAttr,
 };
 use crate::model::{
     Daemon, DaemonState, Dest, Family, FwdMethod, Info, Netmask, Protocol, Service,
@@ -142,52 +143,78 @@ fn missing(what: &str, attr: &str) -> DecodeError {
     DecodeError::from(format!("{what} without {attr}"))
 }
 
-fn stats_from_legacy(attrs: &[StatsAttr]) -> Stats {
-    let mut s = Stats::default();
-    for attr in attrs {
-        match *attr {
-            StatsAttr::Conns(v) => s.conns = v.into(),
-            StatsAttr::InPkts(v) => s.inpkts = v.into(),
-            StatsAttr::OutPkts(v) => s.outpkts = v.into(),
-            StatsAttr::InBytes(v) => s.inbytes = v,
-            StatsAttr::OutBytes(v) => s.outbytes = v,
-            StatsAttr::Cps(v) => s.cps = v.into(),
-            StatsAttr::InPps(v) => s.inpps = v.into(),
-            StatsAttr::OutPps(v) => s.outpps = v.into(),
-            StatsAttr::InBps(v) => s.inbps = v.into(),
-            StatsAttr::OutBps(v) => s.outbps = v.into(),
-            StatsAttr::Other(_) => {}
-        }
+fn add_legacy(s: &mut Stats, attr: &StatsAttr) {
+    match *attr {
+        StatsAttr::Conns(v) => s.conns = v.into(),
+        StatsAttr::InPkts(v) => s.inpkts = v.into(),
+        StatsAttr::OutPkts(v) => s.outpkts = v.into(),
+        StatsAttr::InBytes(v) => s.inbytes = v,
+        StatsAttr::OutBytes(v) => s.outbytes = v,
+        StatsAttr::Cps(v) => s.cps = v.into(),
+        StatsAttr::InPps(v) => s.inpps = v.into(),
+        StatsAttr::OutPps(v) => s.outpps = v.into(),
+        StatsAttr::InBps(v) => s.inbps = v.into(),
+        StatsAttr::OutBps(v) => s.outbps = v.into(),
+        StatsAttr::Other(_) => {}
     }
-    s
 }
 
-fn stats_from_64(attrs: &[Stats64Attr]) -> Stats {
-    let mut s = Stats::default();
-    for attr in attrs {
-        match *attr {
-            Stats64Attr::Conns(v) => s.conns = v,
-            Stats64Attr::InPkts(v) => s.inpkts = v,
-            Stats64Attr::OutPkts(v) => s.outpkts = v,
-            Stats64Attr::InBytes(v) => s.inbytes = v,
-            Stats64Attr::OutBytes(v) => s.outbytes = v,
-            Stats64Attr::Cps(v) => s.cps = v,
-            Stats64Attr::InPps(v) => s.inpps = v,
-            Stats64Attr::OutPps(v) => s.outpps = v,
-            Stats64Attr::InBps(v) => s.inbps = v,
-            Stats64Attr::OutBps(v) => s.outbps = v,
-            Stats64Attr::Other(_) => {}
-        }
+fn add_wide(s: &mut Stats, attr: &Stats64Attr) {
+    match *attr {
+        Stats64Attr::Conns(v) => s.conns = v,
+        Stats64Attr::InPkts(v) => s.inpkts = v,
+        Stats64Attr::OutPkts(v) => s.outpkts = v,
+        Stats64Attr::InBytes(v) => s.inbytes = v,
+        Stats64Attr::OutBytes(v) => s.outbytes = v,
+        Stats64Attr::Cps(v) => s.cps = v,
+        Stats64Attr::InPps(v) => s.inpps = v,
+        Stats64Attr::OutPps(v) => s.outpps = v,
+        Stats64Attr::InBps(v) => s.inbps = v,
+        Stats64Attr::OutBps(v) => s.outbps = v,
+        Stats64Attr::Other(_) => {}
     }
-    s
 }
 
-/// Counters from STATS64 when present, else from the legacy STATS.
-fn pick_stats(legacy: Option<&[StatsAttr]>, wide: Option<&[Stats64Attr]>) -> Stats {
-    match (wide, legacy) {
-        (Some(wide), _) => stats_from_64(wide),
-        (None, Some(legacy)) => stats_from_legacy(legacy),
-        (None, None) => Stats::default(),
+/// Legacy counters straight from a nested STATS payload.
+fn legacy_stats_in(payload: &[u8]) -> Result<Stats, DecodeError> {
+    let mut s = Stats::default();
+    for nla in NlasIterator::new(payload) {
+        add_legacy(&mut s, &StatsAttr::parse(&nla?)?);
+    }
+    Ok(s)
+}
+
+/// 64-bit counters straight from a nested STATS64 payload.
+fn wide_stats_in(payload: &[u8]) -> Result<Stats, DecodeError> {
+    let mut s = Stats::default();
+    for nla in NlasIterator::new(payload) {
+        add_wide(&mut s, &Stats64Attr::parse(&nla?)?);
+    }
+    Ok(s)
+}
+
+/// Counters of a reply: STATS64 when present, else the legacy STATS.
+#[derive(Default)]
+struct Counters {
+    legacy: Option<Stats>,
+    wide: Option<Stats>,
+}
+
+impl Counters {
+    fn legacy_from(&mut self, attrs: &[StatsAttr]) {
+        let mut s = Stats::default();
+        attrs.iter().for_each(|a| add_legacy(&mut s, a));
+        self.legacy = Some(s);
+    }
+
+    fn wide_from(&mut self, attrs: &[Stats64Attr]) {
+        let mut s = Stats::default();
+        attrs.iter().for_each(|a| add_wide(&mut s, a));
+        self.wide = Some(s);
+    }
+
+    fn stats(&self) -> Stats {
+        self.wide.or(self.legacy).unwrap_or_default()
     }
 }
 
@@ -196,120 +223,260 @@ fn family_of(af: u16, what: &str) -> Result<Family, DecodeError> {
         .ok_or_else(|| DecodeError::from(format!("{what} with address family {af}")))
 }
 
-/// A service from a kernel reply. Requires what libipvs requires: AF,
-/// identity, scheduler, flags, timeout and netmask.
-pub fn service_from_attrs(attrs: &[ServiceAttr]) -> Result<Service, DecodeError> {
-    let (mut af, mut protocol, mut addr, mut port, mut fwmark) =
-        (None, None, None, None, None);
-    let (mut sched, mut pe, mut flags, mut timeout, mut netmask) =
-        (None, None, None, None, None);
-    let (mut legacy, mut wide) = (None, None);
-    for attr in attrs {
+/// The fields of a service reply, gathered attribute by attribute.
+#[derive(Default)]
+struct ServiceFields {
+    af: Option<u16>,
+    protocol: Option<u16>,
+    addr: Option<RawAddr>,
+    port: Option<u16>,
+    fwmark: Option<u32>,
+    sched: Option<String>,
+    pe: Option<String>,
+    flags: Option<FlagsMask>,
+    timeout: Option<u32>,
+    netmask: Option<u32>,
+    counters: Counters,
+}
+
+impl ServiceFields {
+    fn take(&mut self, attr: ServiceAttr) {
         match attr {
-            ServiceAttr::Af(v) => af = Some(*v),
-            ServiceAttr::Protocol(v) => protocol = Some(*v),
-            ServiceAttr::Addr(v) => addr = Some(v),
-            ServiceAttr::Port(v) => port = Some(*v),
-            ServiceAttr::Fwmark(v) => fwmark = Some(*v),
-            ServiceAttr::SchedName(v) => sched = Some(v),
-            ServiceAttr::PeName(v) => pe = Some(v),
-            ServiceAttr::Flags(v) => flags = Some(*v),
-            ServiceAttr::Timeout(v) => timeout = Some(*v),
-            ServiceAttr::Netmask(v) => netmask = Some(*v),
-            ServiceAttr::Stats(v) => legacy = Some(v.as_slice()),
-            ServiceAttr::Stats64(v) => wide = Some(v.as_slice()),
+            ServiceAttr::Af(v) => self.af = Some(v),
+            ServiceAttr::Protocol(v) => self.protocol = Some(v),
+            ServiceAttr::Addr(v) => self.addr = Some(v),
+            ServiceAttr::Port(v) => self.port = Some(v),
+            ServiceAttr::Fwmark(v) => self.fwmark = Some(v),
+            ServiceAttr::SchedName(v) => self.sched = Some(v),
+            ServiceAttr::PeName(v) => self.pe = Some(v),
+            ServiceAttr::Flags(v) => self.flags = Some(v),
+            ServiceAttr::Timeout(v) => self.timeout = Some(v),
+            ServiceAttr::Netmask(v) => self.netmask = Some(v),
+            ServiceAttr::Stats(v) => self.counters.legacy_from(&v),
+            ServiceAttr::Stats64(v) => self.counters.wide_from(&v),
             ServiceAttr::Other(_) => {}
         }
     }
-    let what = "service";
-    let family = family_of(af.ok_or_else(|| missing(what, "IPVS_SVC_ATTR_AF"))?, what)?;
-    let svc_addr = match (fwmark, protocol, addr, port) {
-        (Some(mark), _, _, _) => ServiceAddr::Fwmark(mark),
-        (None, Some(protocol), Some(addr), Some(port)) => ServiceAddr::Inet {
-            protocol: Protocol::from_raw(protocol),
-            addr: addr_of(family, addr),
-            port,
-        },
-        _ => return Err(missing(what, "IPVS_SVC_ATTR_FWMARK or PROTOCOL/ADDR/PORT")),
-    };
-    let flags = flags.ok_or_else(|| missing(what, "IPVS_SVC_ATTR_FLAGS"))?;
-    let netmask = netmask.ok_or_else(|| missing(what, "IPVS_SVC_ATTR_NETMASK"))?;
-    Ok(Service {
-        id: ServiceId {
-            family,
-            addr: svc_addr,
-        },
-        scheduler: sched
-            .ok_or_else(|| missing(what, "IPVS_SVC_ATTR_SCHED_NAME"))?
-            .clone(),
-        pe_name: pe.filter(|pe| !pe.is_empty()).cloned(),
-        flags: ServiceFlags::from_bits_retain(flags.flags & flags.mask),
-        timeout: timeout.ok_or_else(|| missing(what, "IPVS_SVC_ATTR_TIMEOUT"))?,
-        netmask: match family {
-            Family::Inet => Netmask::V4(Ipv4Addr::from(netmask.to_ne_bytes())),
-            Family::Inet6 => Netmask::V6(netmask),
-        },
-        stats: pick_stats(legacy, wide),
-    })
+
+    /// Requires what libipvs requires: AF, identity, scheduler, flags,
+    /// timeout and netmask.
+    fn finish(self) -> Result<Service, DecodeError> {
+        let what = "service";
+        let family = family_of(
+            self.af.ok_or_else(|| missing(what, "IPVS_SVC_ATTR_AF"))?,
+            what,
+        )?;
+        let addr = match (self.fwmark, self.protocol, self.addr, self.port) {
+            (Some(mark), _, _, _) => ServiceAddr::Fwmark(mark),
+            (None, Some(protocol), Some(addr), Some(port)) => ServiceAddr::Inet {
+                protocol: Protocol::from_raw(protocol),
+                addr: addr_of(family, &addr),
+                port,
+            },
+            _ => return Err(missing(what, "IPVS_SVC_ATTR_FWMARK or PROTOCOL/ADDR/PORT")),
+        };
+        let flags = self
+            .flags
+            .ok_or_else(|| missing(what, "IPVS_SVC_ATTR_FLAGS"))?;
+        let netmask = self
+            .netmask
+            .ok_or_else(|| missing(what, "IPVS_SVC_ATTR_NETMASK"))?;
+        Ok(Service {
+            id: ServiceId { family, addr },
+            scheduler: self
+                .sched
+                .ok_or_else(|| missing(what, "IPVS_SVC_ATTR_SCHED_NAME"))?,
+            pe_name: self.pe.filter(|pe| !pe.is_empty()),
+            flags: ServiceFlags::from_bits_retain(flags.flags & flags.mask),
+            timeout: self
+                .timeout
+                .ok_or_else(|| missing(what, "IPVS_SVC_ATTR_TIMEOUT"))?,
+            netmask: match family {
+                Family::Inet => Netmask::V4(Ipv4Addr::from(netmask.to_ne_bytes())),
+                Family::Inet6 => Netmask::V6(netmask),
+            },
+            stats: self.counters.stats(),
+        })
+    }
 }
 
-/// A real server from a kernel reply; its family defaults to the
-/// service's when the kernel does not say (before Linux 3.18).
+/// A service from typed reply attributes.
+pub fn service_from_attrs(attrs: &[ServiceAttr]) -> Result<Service, DecodeError> {
+    let mut fields = ServiceFields::default();
+    attrs.iter().for_each(|a| fields.take(a.clone()));
+    fields.finish()
+}
+
+/// A service straight from the payload of an `IPVS_CMD_ATTR_SERVICE`
+/// attribute, without building attribute vectors (the listing hot path).
+pub fn service_in(payload: &[u8]) -> Result<Service, DecodeError> {
+    let mut fields = ServiceFields::default();
+    for nla in NlasIterator::new(payload) {
+        let nla = nla.context("invalid IPVS_CMD_ATTR_SERVICE")?;
+        match nla.kind() {
+            IPVS_SVC_ATTR_STATS => {
+                fields.counters.legacy = Some(
+                    legacy_stats_in(nla.value())
+                        .context("invalid IPVS_SVC_ATTR_STATS")?,
+                )
+            }
+            IPVS_SVC_ATTR_STATS64 => {
+                fields.counters.wide = Some(
+                    wide_stats_in(nla.value())
+                        .context("invalid IPVS_SVC_ATTR_STATS64")?,
+                )
+            }
+            _ => fields.take(ServiceAttr::parse(&nla)?),
+        }
+    }
+    fields.finish()
+}
+
+/// The fields of a destination reply, gathered attribute by attribute.
+#[derive(Default)]
+struct DestFields {
+    addr: Option<RawAddr>,
+    port: Option<u16>,
+    fwd: Option<u32>,
+    weight: Option<i32>,
+    u_thr: Option<u32>,
+    l_thr: Option<u32>,
+    active: Option<u32>,
+    inact: Option<u32>,
+    persist: Option<u32>,
+    af: Option<u16>,
+    tun_type: u8,
+    tun_port: u16,
+    tun_flags: u16,
+    counters: Counters,
+}
+
+impl DestFields {
+    fn take(&mut self, attr: &DestAttr) {
+        match attr {
+            DestAttr::Addr(v) => self.addr = Some(*v),
+            DestAttr::Port(v) => self.port = Some(*v),
+            DestAttr::FwdMethod(v) => self.fwd = Some(*v),
+            DestAttr::Weight(v) => self.weight = Some(*v),
+            DestAttr::UThresh(v) => self.u_thr = Some(*v),
+            DestAttr::LThresh(v) => self.l_thr = Some(*v),
+            DestAttr::ActiveConns(v) => self.active = Some(*v),
+            DestAttr::InactConns(v) => self.inact = Some(*v),
+            DestAttr::PersistConns(v) => self.persist = Some(*v),
+            DestAttr::AddrFamily(v) => self.af = Some(*v),
+            DestAttr::TunType(v) => self.tun_type = *v,
+            DestAttr::TunPort(v) => self.tun_port = *v,
+            DestAttr::TunFlags(v) => self.tun_flags = *v,
+            DestAttr::Stats(v) => self.counters.legacy_from(v),
+            DestAttr::Stats64(v) => self.counters.wide_from(v),
+            DestAttr::Other(_) => {}
+        }
+    }
+
+    /// Requires what libipvs requires; the family defaults to the
+    /// service's when the kernel does not say (before Linux 3.18).
+    fn finish(self, service_family: Family) -> Result<Dest, DecodeError> {
+        let what = "destination";
+        let family = match self.af {
+            Some(af) => family_of(af, what)?,
+            None => service_family,
+        };
+        let addr = self
+            .addr
+            .ok_or_else(|| missing(what, "IPVS_DEST_ATTR_ADDR"))?;
+        let fwd = self
+            .fwd
+            .ok_or_else(|| missing(what, "IPVS_DEST_ATTR_FWD_METHOD"))?;
+        Ok(Dest {
+            family,
+            addr: addr_of(family, &addr),
+            port: self
+                .port
+                .ok_or_else(|| missing(what, "IPVS_DEST_ATTR_PORT"))?,
+            fwd: FwdMethod::from_raw(fwd),
+            weight: self
+                .weight
+                .ok_or_else(|| missing(what, "IPVS_DEST_ATTR_WEIGHT"))?,
+            u_threshold: self
+                .u_thr
+                .ok_or_else(|| missing(what, "IPVS_DEST_ATTR_U_THRESH"))?,
+            l_threshold: self
+                .l_thr
+                .ok_or_else(|| missing(what, "IPVS_DEST_ATTR_L_THRESH"))?,
+            active_conns: self
+                .active
+                .ok_or_else(|| missing(what, "IPVS_DEST_ATTR_ACTIVE_CONNS"))?,
+            inact_conns: self
+                .inact
+                .ok_or_else(|| missing(what, "IPVS_DEST_ATTR_INACT_CONNS"))?,
+            persist_conns: self
+                .persist
+                .ok_or_else(|| missing(what, "IPVS_DEST_ATTR_PERSIST_CONNS"))?,
+            tun_type: TunnelType::from_raw(self.tun_type),
+            tun_port: self.tun_port,
+            tun_flags: TunnelFlags::from_bits_retain(self.tun_flags),
+            stats: self.counters.stats(),
+        })
+    }
+}
+
+/// A real server from typed reply attributes.
 pub fn dest_from_attrs(
     attrs: &[DestAttr],
     service_family: Family,
 ) -> Result<Dest, DecodeError> {
-    let (mut addr, mut port, mut fwd, mut weight, mut u_thr, mut l_thr) =
-        (None, None, None, None, None, None);
-    let (mut active, mut inact, mut persist, mut af) = (None, None, None, None);
-    let (mut tun_type, mut tun_port, mut tun_flags) = (0, 0, 0);
-    let (mut legacy, mut wide) = (None, None);
-    for attr in attrs {
-        match attr {
-            DestAttr::Addr(v) => addr = Some(v),
-            DestAttr::Port(v) => port = Some(*v),
-            DestAttr::FwdMethod(v) => fwd = Some(*v),
-            DestAttr::Weight(v) => weight = Some(*v),
-            DestAttr::UThresh(v) => u_thr = Some(*v),
-            DestAttr::LThresh(v) => l_thr = Some(*v),
-            DestAttr::ActiveConns(v) => active = Some(*v),
-            DestAttr::InactConns(v) => inact = Some(*v),
-            DestAttr::PersistConns(v) => persist = Some(*v),
-            DestAttr::AddrFamily(v) => af = Some(*v),
-            DestAttr::TunType(v) => tun_type = *v,
-            DestAttr::TunPort(v) => tun_port = *v,
-            DestAttr::TunFlags(v) => tun_flags = *v,
-            DestAttr::Stats(v) => legacy = Some(v.as_slice()),
-            DestAttr::Stats64(v) => wide = Some(v.as_slice()),
-            DestAttr::Other(_) => {}
+    let mut fields = DestFields::default();
+    attrs.iter().for_each(|a| fields.take(a));
+    fields.finish(service_family)
+}
+
+/// A real server straight from the payload of an `IPVS_CMD_ATTR_DEST`
+/// attribute, without allocating (the listing hot path).
+pub fn dest_in(payload: &[u8], service_family: Family) -> Result<Dest, DecodeError> {
+    let mut fields = DestFields::default();
+    for nla in NlasIterator::new(payload) {
+        let nla = nla.context("invalid IPVS_CMD_ATTR_DEST")?;
+        match nla.kind() {
+            IPVS_DEST_ATTR_STATS => {
+                fields.counters.legacy = Some(
+                    legacy_stats_in(nla.value())
+                        .context("invalid IPVS_DEST_ATTR_STATS")?,
+                )
+            }
+            IPVS_DEST_ATTR_STATS64 => {
+                fields.counters.wide = Some(
+                    wide_stats_in(nla.value())
+                        .context("invalid IPVS_DEST_ATTR_STATS64")?,
+                )
+            }
+            _ => fields.take(&DestAttr::parse(&nla)?),
         }
     }
-    let what = "destination";
-    let family = match af {
-        Some(af) => family_of(af, what)?,
-        None => service_family,
-    };
-    let addr = addr.ok_or_else(|| missing(what, "IPVS_DEST_ATTR_ADDR"))?;
-    Ok(Dest {
-        family,
-        addr: addr_of(family, addr),
-        port: port.ok_or_else(|| missing(what, "IPVS_DEST_ATTR_PORT"))?,
-        fwd: FwdMethod::from_raw(
-            fwd.ok_or_else(|| missing(what, "IPVS_DEST_ATTR_FWD_METHOD"))?,
-        ),
-        weight: weight.ok_or_else(|| missing(what, "IPVS_DEST_ATTR_WEIGHT"))?,
-        u_threshold: u_thr.ok_or_else(|| missing(what, "IPVS_DEST_ATTR_U_THRESH"))?,
-        l_threshold: l_thr.ok_or_else(|| missing(what, "IPVS_DEST_ATTR_L_THRESH"))?,
-        active_conns: active
-            .ok_or_else(|| missing(what, "IPVS_DEST_ATTR_ACTIVE_CONNS"))?,
-        inact_conns: inact.ok_or_else(|| missing(what, "IPVS_DEST_ATTR_INACT_CONNS"))?,
-        persist_conns: persist
-            .ok_or_else(|| missing(what, "IPVS_DEST_ATTR_PERSIST_CONNS"))?,
-        tun_type: TunnelType::from_raw(tun_type),
-        tun_port,
-        tun_flags: TunnelFlags::from_bits_retain(tun_flags),
-        stats: pick_stats(legacy, wide),
-    })
+    fields.finish(service_family)
+}
+
+/// Hands the payload of every top-level attribute of type `kind` in a
+/// reply (genl payload: header, then attributes) to `each`; other
+/// attributes are skipped.
+pub fn each_nested_in_reply<F>(
+    payload: &[u8],
+    kind: u16,
+    mut each: F,
+) -> Result<(), DecodeError>
+where
+    F: FnMut(&[u8]) -> Result<(), DecodeError>,
+{
+    let attrs = payload
+        .get(4..)
+        .ok_or_else(|| DecodeError::buffer_too_small(payload.len(), 4))
+        .context("IPVS reply shorter than its genl header")?;
+    for nla in NlasIterator::new(attrs) {
+        let nla = nla.context("invalid IPVS reply attribute")?;
+        if nla.kind() == kind {
+            each(nla.value())?;
+        }
+    }
+    Ok(())
 }
 
 pub fn daemon_from_attrs(attrs: &[DaemonAttr]) -> Result<Daemon, DecodeError> {

@@ -8,6 +8,13 @@
 //! One socket per [`NetlinkIpvs`], the family id resolved once, buffers
 //! reused across requests. Batches ([`IpvsBackend::apply`]) are sent many
 //! requests per `sendto()`, each acked under its own sequence number.
+//! Service and destination dumps are decoded in place, straight into the
+//! model, because listings are where the volume is; everything else goes
+//! through the typed [`message::IpvsMessage`].
+//!
+//! Requests carry exactly the attributes libipvs (ipvsadm 1.31) sends, so
+//! the kernel answers with the same errnos; callers pick the wording from
+//! [`crate::error::Op`].
 
 pub mod attrs;
 pub mod convert;
@@ -23,7 +30,7 @@ use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::{GenlHeader, constants::GENL_ID_CTRL};
 
-use self::attrs::IpvsAttr;
+use self::attrs::{IPVS_CMD_ATTR_DEST, IPVS_CMD_ATTR_SERVICE, IpvsAttr};
 use self::convert::*;
 use self::message::{IPVS_FAMILY_NAME, IpvsCmd, IpvsMessage};
 use self::socket::{GenlSocket, IncomingKind, SEND_CHUNK_BYTES, Step};
@@ -50,6 +57,10 @@ impl NetlinkIpvs {
     /// Opens the socket and resolves the `IPVS` family; when the family is
     /// missing, runs `/sbin/modprobe -- ip_vs` once and tries again, as
     /// ipvsadm does. Still missing: [`IpvsError::Unavailable`].
+    ///
+    /// Resolving needs no privilege; the first IPVS request does (EPERM,
+    /// as [`IpvsError::Kernel`]), so ipvsadm's init is this plus
+    /// [`IpvsBackend::info`].
     pub fn new() -> std::result::Result<NetlinkIpvs, IpvsError> {
         let mut socket = GenlSocket::open()?;
         let family_id = match resolve_family(&mut socket)? {
@@ -71,8 +82,9 @@ impl NetlinkIpvs {
         self.family_id
     }
 
-    /// Sends one request and feeds every reply message to `on_reply`.
-    fn call<F>(
+    /// Sends one request and feeds the payload (genl header onwards) of
+    /// every reply message to `on_reply`.
+    fn call_raw<F>(
         &mut self,
         op: Op,
         request: IpvsMessage,
@@ -80,7 +92,7 @@ impl NetlinkIpvs {
         mut on_reply: F,
     ) -> Result<()>
     where
-        F: FnMut(IpvsMessage) -> Result<()>,
+        F: FnMut(&[u8]) -> Result<()>,
     {
         let family_id = self.family_id;
         let outcome = self.socket.exchange(
@@ -92,10 +104,42 @@ impl NetlinkIpvs {
                 if kind != family_id {
                     return Ok(());
                 }
-                on_reply(decode_ipvs(payload)?)
+                on_reply(payload)
             },
         )?;
         outcome.map_err(|errno| IpvsError::Kernel { op, errno })
+    }
+
+    /// Sends one request and feeds every decoded reply to `on_reply`.
+    fn call<F>(
+        &mut self,
+        op: Op,
+        request: IpvsMessage,
+        dump: bool,
+        mut on_reply: F,
+    ) -> Result<()>
+    where
+        F: FnMut(IpvsMessage) -> Result<()>,
+    {
+        self.call_raw(op, request, dump, |payload| on_reply(decode_ipvs(payload)?))
+    }
+
+    /// Services of a `GET_SERVICE` reply, decoded in place.
+    fn call_services(
+        &mut self,
+        op: Op,
+        request: IpvsMessage,
+        dump: bool,
+    ) -> Result<Vec<Service>> {
+        let mut services = Vec::new();
+        self.call_raw(op, request, dump, |payload| {
+            each_nested_in_reply(payload, IPVS_CMD_ATTR_SERVICE, |svc| {
+                services.push(service_in(svc)?);
+                Ok(())
+            })
+            .map_err(decode_err)
+        })?;
+        Ok(services)
     }
 
     /// A request answered by one message (`GET_INFO`, `GET_CONFIG`, single
@@ -173,7 +217,8 @@ impl NetlinkIpvs {
         Ok(results)
     }
 
-    fn pipeline_one(&mut self, op: Op, request: IpvsMessage) -> Result<()> {
+    /// One change, acked.
+    fn send_change(&mut self, op: Op, request: IpvsMessage) -> Result<()> {
         self.call(op, request, false, |_| Ok(()))
     }
 }
@@ -260,6 +305,17 @@ fn zero_msg(svc: Option<&Service>) -> IpvsMessage {
     }
 }
 
+fn start_daemon_msg(d: &Daemon) -> IpvsMessage {
+    IpvsMessage::new(IpvsCmd::NewDaemon, vec![IpvsAttr::Daemon(daemon_attrs(d))])
+}
+
+fn stop_daemon_msg(state: DaemonState, syncid: u32) -> IpvsMessage {
+    IpvsMessage::new(
+        IpvsCmd::DelDaemon,
+        vec![IpvsAttr::Daemon(stop_daemon_attrs(state, syncid))],
+    )
+}
+
 /// The request and error wording of one change.
 fn change_request(change: &Change) -> (Op, IpvsMessage) {
     match change {
@@ -275,33 +331,15 @@ fn change_request(change: &Change) -> (Op, IpvsMessage) {
             Op::SetTimeouts,
             IpvsMessage::new(IpvsCmd::SetConfig, timeout_attrs(t)),
         ),
-        Change::StartDaemon(d) => (
-            Op::StartDaemon,
-            IpvsMessage::new(IpvsCmd::NewDaemon, vec![IpvsAttr::Daemon(daemon_attrs(d))]),
-        ),
-        Change::StopDaemon { state, syncid } => (
-            Op::StopDaemon,
-            IpvsMessage::new(
-                IpvsCmd::DelDaemon,
-                vec![IpvsAttr::Daemon(stop_daemon_attrs(*state, *syncid))],
-            ),
-        ),
+        Change::StartDaemon(d) => (Op::StartDaemon, start_daemon_msg(d)),
+        Change::StopDaemon { state, syncid } => {
+            (Op::StopDaemon, stop_daemon_msg(*state, *syncid))
+        }
     }
 }
 
 fn decode_err(e: netlink_packet_core::DecodeError) -> IpvsError {
     IpvsError::Decode(e.to_string())
-}
-
-fn service_of(msg: &IpvsMessage) -> Result<Service> {
-    for attr in &msg.attrs {
-        if let IpvsAttr::Service(attrs) = attr {
-            return service_from_attrs(attrs).map_err(decode_err);
-        }
-    }
-    Err(IpvsError::Decode(
-        "service reply without IPVS_CMD_ATTR_SERVICE".into(),
-    ))
 }
 
 impl IpvsBackend for NetlinkIpvs {
@@ -312,13 +350,8 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn services(&mut self) -> Result<Vec<Service>> {
-        let mut services = Vec::new();
         let request = IpvsMessage::new(IpvsCmd::GetService, vec![]);
-        self.call(Op::GetServices, request, true, |msg| {
-            services.push(service_of(&msg)?);
-            Ok(())
-        })?;
-        Ok(services)
+        self.call_services(Op::GetServices, request, true)
     }
 
     fn service(&mut self, id: &ServiceId) -> Result<Service> {
@@ -326,8 +359,10 @@ impl IpvsBackend for NetlinkIpvs {
             IpvsCmd::GetService,
             vec![IpvsAttr::Service(service_id_attrs(id))],
         );
-        let reply = self.call_one(Op::GetService, request)?;
-        service_of(&reply)
+        let mut services = self.call_services(Op::GetService, request, false)?;
+        services.pop().ok_or_else(|| {
+            IpvsError::Decode("GET_SERVICE reply without a service".into())
+        })
     }
 
     fn dests(&mut self, id: &ServiceId) -> Result<Vec<Dest>> {
@@ -337,13 +372,12 @@ impl IpvsBackend for NetlinkIpvs {
             vec![IpvsAttr::Service(service_id_attrs(id))],
         );
         let family = id.family;
-        self.call(Op::GetDests, request, true, |msg| {
-            for attr in &msg.attrs {
-                if let IpvsAttr::Dest(attrs) = attr {
-                    dests.push(dest_from_attrs(attrs, family).map_err(decode_err)?);
-                }
-            }
-            Ok(())
+        self.call_raw(Op::GetDests, request, true, |payload| {
+            each_nested_in_reply(payload, IPVS_CMD_ATTR_DEST, |dest| {
+                dests.push(dest_in(dest, family)?);
+                Ok(())
+            })
+            .map_err(decode_err)
         })?;
         Ok(dests)
     }
@@ -356,35 +390,35 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn add_service(&mut self, svc: &Service) -> Result<()> {
-        self.pipeline_one(Op::AddService, service_msg(IpvsCmd::NewService, svc))
+        self.send_change(Op::AddService, service_msg(IpvsCmd::NewService, svc))
     }
 
     fn edit_service(&mut self, svc: &Service) -> Result<()> {
-        self.pipeline_one(Op::EditService, service_msg(IpvsCmd::SetService, svc))
+        self.send_change(Op::EditService, service_msg(IpvsCmd::SetService, svc))
     }
 
     fn del_service(&mut self, svc: &Service) -> Result<()> {
-        self.pipeline_one(Op::DelService, service_msg(IpvsCmd::DelService, svc))
+        self.send_change(Op::DelService, service_msg(IpvsCmd::DelService, svc))
     }
 
     fn zero(&mut self, svc: Option<&Service>) -> Result<()> {
-        self.pipeline_one(Op::ZeroService, zero_msg(svc))
+        self.send_change(Op::ZeroService, zero_msg(svc))
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.pipeline_one(Op::Flush, IpvsMessage::new(IpvsCmd::Flush, vec![]))
+        self.send_change(Op::Flush, IpvsMessage::new(IpvsCmd::Flush, vec![]))
     }
 
     fn add_dest(&mut self, svc: &Service, dest: &Dest) -> Result<()> {
-        self.pipeline_one(Op::AddDest, dest_msg(IpvsCmd::NewDest, svc, dest))
+        self.send_change(Op::AddDest, dest_msg(IpvsCmd::NewDest, svc, dest))
     }
 
     fn edit_dest(&mut self, svc: &Service, dest: &Dest) -> Result<()> {
-        self.pipeline_one(Op::EditDest, dest_msg(IpvsCmd::SetDest, svc, dest))
+        self.send_change(Op::EditDest, dest_msg(IpvsCmd::SetDest, svc, dest))
     }
 
     fn del_dest(&mut self, svc: &Service, dest: &Dest) -> Result<()> {
-        self.pipeline_one(Op::DelDest, dest_msg(IpvsCmd::DelDest, svc, dest))
+        self.send_change(Op::DelDest, dest_msg(IpvsCmd::DelDest, svc, dest))
     }
 
     fn timeouts(&mut self) -> Result<Timeouts> {
@@ -396,7 +430,7 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn set_timeouts(&mut self, t: &Timeouts) -> Result<()> {
-        self.pipeline_one(
+        self.send_change(
             Op::SetTimeouts,
             IpvsMessage::new(IpvsCmd::SetConfig, timeout_attrs(t)),
         )
@@ -417,13 +451,11 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn start_daemon(&mut self, d: &Daemon) -> Result<()> {
-        let (op, request) = change_request(&Change::StartDaemon(d.clone()));
-        self.pipeline_one(op, request)
+        self.send_change(Op::StartDaemon, start_daemon_msg(d))
     }
 
     fn stop_daemon(&mut self, state: DaemonState, syncid: u32) -> Result<()> {
-        let (op, request) = change_request(&Change::StopDaemon { state, syncid });
-        self.pipeline_one(op, request)
+        self.send_change(Op::StopDaemon, stop_daemon_msg(state, syncid))
     }
 
     fn apply(&mut self, changes: &[Change]) -> Result<Vec<Result<()>>> {

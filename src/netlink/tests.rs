@@ -625,38 +625,70 @@ fn unknown_attributes_are_skipped() {
     assert_eq!(svc, service(inet(Protocol::Tcp, "10.0.0.1", 80), "rr"));
 }
 
-/// Decodes a captured reply the way the backend does, model included.
+/// Decodes a captured reply the way the backend does, model included:
+/// in place for services and destinations, typed for the rest.
 fn decode_to_model(kind: &str, bytes: &[u8]) -> Result<(), IpvsError> {
-    let msg = decode_ipvs(bytes)?;
     let decode = |e: netlink_packet_core::DecodeError| IpvsError::Decode(e.to_string());
+    let mut found = 0;
     match kind {
-        "info" => info_from_attrs(&msg.attrs).map(|_| ()).map_err(decode),
-        "service" => super::service_of(&msg).map(|_| ()),
-        "dest" => {
-            let attrs = msg
-                .attrs
-                .iter()
-                .find_map(|a| match a {
-                    IpvsAttr::Dest(d) => Some(d),
-                    _ => None,
-                })
-                .ok_or_else(|| IpvsError::Decode("no dest".into()))?;
-            dest_from_attrs(attrs, Family::Inet)
-                .map(|_| ())
-                .map_err(decode)
+        "service" => each_nested_in_reply(bytes, IPVS_CMD_ATTR_SERVICE, |p| {
+            service_in(p).map(|_| found += 1)
+        })
+        .map_err(decode)?,
+        "dest" => each_nested_in_reply(bytes, IPVS_CMD_ATTR_DEST, |p| {
+            dest_in(p, Family::Inet).map(|_| found += 1)
+        })
+        .map_err(decode)?,
+        "info" => {
+            info_from_attrs(&decode_ipvs(bytes)?.attrs).map_err(decode)?;
+            found = 1;
         }
         "daemon" => {
-            let attrs = msg
-                .attrs
-                .iter()
-                .find_map(|a| match a {
-                    IpvsAttr::Daemon(d) => Some(d),
-                    _ => None,
-                })
-                .ok_or_else(|| IpvsError::Decode("no daemon".into()))?;
-            daemon_from_attrs(attrs).map(|_| ()).map_err(decode)
+            for attr in decode_ipvs(bytes)?.attrs {
+                if let IpvsAttr::Daemon(d) = attr {
+                    daemon_from_attrs(&d).map_err(decode)?;
+                    found += 1;
+                }
+            }
         }
         _ => unreachable!("test kind"),
+    }
+    match found {
+        1 => Ok(()),
+        n => Err(IpvsError::Decode(format!("{n} objects"))),
+    }
+}
+
+/// The in-place decoders agree with the typed ones.
+#[test]
+fn in_place_and_typed_decoding_agree() {
+    for (kind, hex) in CAPTURES {
+        let raw = unhex(hex);
+        let msg = parse(hex);
+        match *kind {
+            "service" => {
+                let typed = service_from_attrs(service_attrs_of(&msg)).expect("typed");
+                let mut in_place = Vec::new();
+                each_nested_in_reply(&raw, IPVS_CMD_ATTR_SERVICE, |p| {
+                    in_place.push(service_in(p)?);
+                    Ok(())
+                })
+                .expect("in place");
+                assert_eq!(in_place, [typed]);
+            }
+            "dest" => {
+                let typed =
+                    dest_from_attrs(dest_attrs_of(&msg), Family::Inet).expect("typed");
+                let mut in_place = Vec::new();
+                each_nested_in_reply(&raw, IPVS_CMD_ATTR_DEST, |p| {
+                    in_place.push(dest_in(p, Family::Inet)?);
+                    Ok(())
+                })
+                .expect("in place");
+                assert_eq!(in_place, [typed]);
+            }
+            _ => {}
+        }
     }
 }
 
