@@ -13,11 +13,13 @@ mod demo;
 mod harness;
 mod slice;
 mod support;
+mod views;
 
 fn main() {
     let mut tests = Vec::new();
     tests.extend(harness::tests());
     tests.extend(slice::tests());
     tests.extend(demo::tests());
+    tests.extend(views::tests());
     support::runner::main(tests);
 }
