@@ -281,8 +281,9 @@ fn json_connections(doc: &Value) -> Vec<[String; 5]> {
     v
 }
 
-/// A consistent view of one state: 1.31's listings taken before and after
-/// ours (JSON and Prometheus), identical (no estimator tick in between).
+/// A consistent view of one state: ipvsadm 1.31's listings, and ours
+/// (JSON and Prometheus) taken between two identical `--rate` listings of
+/// 1.31 (no estimator tick in between, so rates are the same for all).
 struct Snapshot {
     reference: BTreeMap<&'static str, String>,
     json: Value,
@@ -298,29 +299,30 @@ const LAYOUTS: [(&str, &[&str]); 5] = [
 ];
 
 fn snapshot(ns: &Ns) -> Snapshot {
-    let take = || -> BTreeMap<&'static str, String> {
-        let mut m: BTreeMap<&'static str, String> = LAYOUTS
-            .iter()
-            .map(|(name, args)| (*name, text(&ns.reference(args))))
-            .collect();
-        m.insert("conns", text(&ns.reference(&["-Lnc"])));
-        m
-    };
-    for _ in 0..10 {
-        let before = take();
+    // Counters, thresholds and connection counts hold still after the
+    // traffic; rates decay at every estimator tick (2 s).
+    let mut reference: BTreeMap<&'static str, String> = LAYOUTS
+        .iter()
+        .filter(|(name, _)| *name != "rate")
+        .map(|(name, args)| (*name, text(&ns.reference(args))))
+        .collect();
+    let rate = ["-Ln", "--rate", "--exact"];
+    for _ in 0..15 {
+        let before = text(&ns.reference(&rate));
         let json: Value =
             serde_json::from_str(&text(&ns.ours(&["-Ln", "--json"]))).expect("JSON");
         let prometheus = text(&ns.ours(&["-Ln", "--format", "prometheus"]));
-        let after = take();
+        let after = text(&ns.reference(&rate));
         if before == after {
+            reference.insert("rate", before);
             return Snapshot {
-                reference: before,
+                reference,
                 json,
                 prometheus,
             };
         }
     }
-    panic!("the state never held still for one round of listings");
+    panic!("the rates never held still for one round of listings");
 }
 
 fn prom_value(v: &prometheus_parse::Value) -> f64 {
@@ -629,18 +631,18 @@ fn watch_ndjson_sees_services_come_and_go(ns: &Ns) -> TestResult {
     ] {
         crate::support::assert_ok("setup", &ns.ours(args));
     }
-    // Services and real servers added and removed while the watch runs.
+    // Services and real servers added and removed while the watch runs;
+    // each state holds for a second, so the watch sees it however slow
+    // the machine is.
     let churn = format!(
-        r#"i=0
-        while [ $i -lt 40 ]; do
-            '{ours}' -A -t 10.2.0.$((i % 5 + 1)):80 -s wrr 2>/dev/null
-            '{ours}' -a -t 10.2.0.$((i % 5 + 1)):80 -r 10.2.1.1:80 -m 2>/dev/null
-            '{ours}' -a -t 10.1.0.1:80 -r 10.1.1.2:80 -m 2>/dev/null
-            sleep 0.15
-            '{ours}' -D -t 10.2.0.$(((i + 3) % 5 + 1)):80 2>/dev/null
-            '{ours}' -d -t 10.1.0.1:80 -r 10.1.1.2:80 2>/dev/null
-            sleep 0.15
-            i=$((i + 1))
+        r#"for i in 1 2 3 4; do
+            '{ours}' -A -t 10.2.0.$i:80 -s wrr
+            '{ours}' -a -t 10.2.0.$i:80 -r 10.2.1.1:80 -m
+            '{ours}' -a -t 10.1.0.1:80 -r 10.1.1.2:80 -m
+            sleep 1
+            '{ours}' -D -t 10.2.0.$i:80
+            '{ours}' -d -t 10.1.0.1:80 -r 10.1.1.2:80
+            sleep 1
         done"#
     );
     let mut churner = Command::new("sh")
@@ -648,15 +650,15 @@ fn watch_ndjson_sees_services_come_and_go(ns: &Ns) -> TestResult {
         .arg(&churn)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()?;
-    let watch = ns.sh(&format!("'{ours}' -Ln --watch=0.5 --count=16 --json | cat"));
-    let _ = churner.kill();
-    let _ = churner.wait();
+    let watch = ns.sh(&format!("'{ours}' -Ln --watch=0.5 --count=24 --json | cat"));
+    let churned = churner.wait()?;
+    assert!(churned.success(), "the churn loop failed");
     assert!(watch.status.success(), "{}", render(&watch));
     assert!(watch.stderr.is_empty(), "{}", render(&watch));
     let lines: Vec<&str> = std::str::from_utf8(&watch.stdout)?.lines().collect();
-    assert_eq!(lines.len(), 16, "{}", render(&watch));
+    assert_eq!(lines.len(), 24, "{}", render(&watch));
     let mut services = BTreeMap::<String, u32>::new();
     let mut dests = BTreeMap::<String, u32>::new();
     for line in &lines {
