@@ -46,10 +46,15 @@ fn dest_key(d: &Dest) -> DestKey {
 pub struct Delta {
     /// New connections in the interval.
     pub conns: u64,
+    /// New connections per second over the measured interval.
     pub cps: u64,
+    /// Packets per second from clients.
     pub inpps: u64,
+    /// Packets per second to clients.
     pub outpps: u64,
+    /// Bytes per second from clients.
     pub inbps: u64,
+    /// Bytes per second to clients.
     pub outbps: u64,
 }
 
@@ -109,7 +114,8 @@ pub struct ServiceDelta {
     pub real_servers: Vec<DestDelta>,
 }
 
-/// One NDJSON line of `--watch --json`.
+/// One NDJSON line of `--watch --json` for a listing of services. Every
+/// key is always present (`interval_ms` is `null` on the first tick).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WatchTick {
@@ -316,9 +322,21 @@ pub fn run(
     Ok(rc)
 }
 
+/// An interval as `watch` shows it (`2.0s`, `0.5s`), with the
+/// milliseconds when it has them (`0.25s`, `0.001s`).
+pub fn seconds(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 100 == 0 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        let s = format!("{:.3}", d.as_secs_f64());
+        format!("{}s", s.trim_end_matches('0'))
+    }
+}
+
 /// The header line of a tick outside the full-screen view.
 fn stamp_line(interval: Duration, stamp: &str) -> String {
-    format!("Every {:.1}s: {stamp}\n", interval.as_secs_f64())
+    format!("Every {}: {stamp}\n", seconds(interval))
 }
 
 /// Runs the ticks; returns the exit status and what to say on stderr
@@ -621,8 +639,8 @@ impl Screen {
             .map(|ms| format!(" (last {:.2}s)", ms as f64 / 1000.0))
             .unwrap_or_default();
         let line = format!(
-            "Every {:.1}s{measured}: ipvsadm --watch    {stamp}",
-            interval.as_secs_f64()
+            "Every {}{measured}: ipvsadm --watch    {stamp}",
+            seconds(interval)
         );
         let (cols, _) = self.size();
         buf.extend_from_slice(clip(&line, cols).as_bytes());

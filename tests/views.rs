@@ -592,7 +592,7 @@ fn watch_text_is_the_listing_headed_by_a_timestamp_line() {
         &["-Ln", "--stats", "--watch=0.001", "--count=2"],
     );
     assert_eq!(r.rc, 0, "{}", r.stderr);
-    let blocks: Vec<&str> = r.stdout.split("Every 0.0s: ").skip(1).collect();
+    let blocks: Vec<&str> = r.stdout.split("Every 0.001s: ").skip(1).collect();
     assert_eq!(blocks.len(), 2, "{}", r.stdout);
     for block in blocks {
         let (stamp, rest) = block.split_once('\n').unwrap();
@@ -603,7 +603,7 @@ fn watch_text_is_the_listing_headed_by_a_timestamp_line() {
         &mut table_fake(),
         &["-L", "--timeout", "--watch=0.001", "--count=1"],
     );
-    assert!(r.stdout.starts_with("Every 0.0s: "), "{}", r.stdout);
+    assert!(r.stdout.starts_with("Every 0.001s: "), "{}", r.stdout);
     assert!(
         r.stdout
             .ends_with("Timeout (tcp tcpfin udp): 900 120 300\n"),
@@ -950,4 +950,61 @@ fn a_table_too_narrow_for_any_column_set_wraps_cells() {
     for line in text.lines() {
         assert!(line.chars().count() <= 30, "{line:?}\n{text}");
     }
+}
+
+#[test]
+fn intervals_read_as_watch_shows_them() {
+    use ipvsadm_rs::watch::seconds;
+    assert_eq!(seconds(Duration::from_secs(2)), "2.0s");
+    assert_eq!(seconds(Duration::from_millis(500)), "0.5s");
+    assert_eq!(seconds(Duration::from_millis(250)), "0.25s");
+    assert_eq!(seconds(Duration::from_millis(1)), "0.001s");
+}
+
+#[test]
+fn the_screen_rows_mark_new_and_gone_and_show_shares() {
+    use ipvsadm_rs::watch::frame_rows;
+    let svc = service(
+        Family::Inet,
+        tcp(v4(10, 200, 1, 76), 9000),
+        ServiceFlags::HASHED,
+        0,
+    );
+    let other = service(
+        Family::Inet,
+        tcp(v4(10, 0, 0, 1), 80),
+        ServiceFlags::HASHED,
+        0,
+    );
+    let mut tracker = Tracker::default();
+    let t0 = Instant::now();
+    tracker.update(&[entry(&svc, &[(1, 0), (2, 0)]), entry(&other, &[])], t0);
+    let now = [entry(&svc, &[(1, 34), (3, 0)])];
+    let deltas = tracker.update(&now, t0 + Duration::from_secs(2));
+    let rows = frame_rows(&now, &deltas);
+    let firsts: Vec<&str> = rows.iter().map(|r| r.cells[0].as_str()).collect();
+    assert_eq!(
+        firsts,
+        [
+            "TCP 10.200.1.76:9000",
+            "  -> 10.10.1.2:80",
+            "  -> 10.10.3.2:80 (new)",
+            "  -> 10.10.2.2:80 (gone)",
+            "TCP 10.0.0.1:80 (gone)",
+        ]
+    );
+    assert_eq!(rows[1].cells[10], "100.0%");
+    assert_eq!(rows[1].cells[5], "17", "34 connections in 2 s");
+    assert_eq!(rows[2].cells[10], "0.0%");
+}
+
+/// The README's JSON example is a document of the documented shape.
+#[test]
+fn the_readme_example_has_exactly_the_documented_keys() {
+    let readme = include_str!("../README.md");
+    let section = &readme[readme.find("### JSON").expect("a JSON section")..];
+    let start = section.find("```json\n").expect("a JSON example") + 8;
+    let end = start + section[start..].find("```").unwrap();
+    let doc: Value = serde_json::from_str(&section[start..end]).expect("valid JSON");
+    assert_table_schema(&doc);
 }
