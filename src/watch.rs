@@ -154,9 +154,17 @@ impl Tracker {
         let mut out = Vec::with_capacity(entries.len());
         let first = self.ticks == 0;
         let elapsed = self.prev_at.map(|at| now.saturating_duration_since(at));
+        // Indexes, so that a tick costs O(services + real servers).
+        let prev_index: HashMap<ServiceId, &ServiceEntry> =
+            self.prev.iter().map(|p| (p.service.id, p)).collect();
+        let current: std::collections::HashSet<ServiceId> =
+            entries.iter().map(|e| e.service.id).collect();
         for e in entries {
             let id = e.service.id;
-            let prev = self.prev.iter().find(|p| p.service.id == id);
+            let prev = prev_index.get(&id).copied();
+            let prev_dests: HashMap<DestKey, &Dest> = prev
+                .map(|p| p.dests.iter().map(|d| (dest_key(d), d)).collect())
+                .unwrap_or_default();
             // Everything on the first tick is simply present.
             let presence = match (prev, first) {
                 (Some(_), _) | (None, true) => Presence::Present,
@@ -174,8 +182,7 @@ impl Tracker {
             });
             let mut rs: Vec<DestDelta> = Vec::with_capacity(e.dests.len());
             for d in &e.dests {
-                let pd = prev
-                    .and_then(|p| p.dests.iter().find(|x| dest_key(x) == dest_key(d)));
+                let pd = prev_dests.get(&dest_key(d)).copied();
                 let (dpresence, delta) = match (prev, pd, elapsed) {
                     (Some(_), Some(pd), Some(el)) => {
                         (Presence::Present, Delta::between(&pd.stats, &d.stats, el))
@@ -204,8 +211,10 @@ impl Tracker {
                 }
             }
             if let Some(p) = prev {
+                let now_dests: std::collections::HashSet<DestKey> =
+                    e.dests.iter().map(dest_key).collect();
                 for pd in &p.dests {
-                    if !e.dests.iter().any(|d| dest_key(d) == dest_key(pd)) {
+                    if !now_dests.contains(&dest_key(pd)) {
                         start.1.remove(&dest_key(pd));
                         rs.push(DestDelta {
                             addr: pd.addr.to_string(),
@@ -233,7 +242,7 @@ impl Tracker {
             });
         }
         for p in &self.prev {
-            if !entries.iter().any(|e| e.service.id == p.service.id) {
+            if !current.contains(&p.service.id) {
                 self.start.remove(&p.service.id);
                 out.push(ServiceDelta {
                     service: table::service_label(&p.service),
@@ -548,12 +557,12 @@ pub fn frame_rows(entries: &[ServiceEntry], deltas: &[ServiceDelta]) -> Vec<Row>
                 String::new(),
             ],
         });
-        for r in &d.real_servers {
-            let dest = entry.and_then(|e| {
-                e.dests
-                    .iter()
-                    .find(|x| x.addr.to_string() == r.addr && x.port == r.port)
-            });
+        for (j, r) in d.real_servers.iter().enumerate() {
+            // The real servers listed come first, in order; vanished ones
+            // (no longer listed) after them.
+            let dest = entry
+                .and_then(|e| e.dests.get(j))
+                .filter(|_| r.presence != Presence::Vanished);
             let addr = if r.addr.contains(':') {
                 format!("[{}]:{}", r.addr, r.port)
             } else {
