@@ -3,7 +3,7 @@
 //! what ipvsadm 1.31 prints for the same state, the Prometheus exposition
 //! against the JSON, watch mode in a pipe (NDJSON, text, closed pipe) and
 //! on a pseudo-terminal (full screen, shares, Ctrl-C), and a watch that
-//! sees services come and go.
+//! sees services come and go while traffic flows.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -26,16 +26,10 @@ const LEAVE: &[u8] = b"\x1b[?25h\x1b[?1049l";
 const ENTER: &[u8] = b"\x1b[?1049h";
 
 pub fn tests() -> Vec<Trial> {
-    vec![
-        kernel_test(
-            "views::demo_json_prometheus_and_watch_match_ipvsadm",
-            demo_json_prometheus_and_watch_match_ipvsadm,
-        ),
-        kernel_test(
-            "views::watch_ndjson_sees_services_come_and_go",
-            watch_ndjson_sees_services_come_and_go,
-        ),
-    ]
+    vec![kernel_test(
+        "views::demo_json_prometheus_and_watch_match_ipvsadm",
+        demo_json_prometheus_and_watch_match_ipvsadm,
+    )]
 }
 
 /// The demo scenario, run step by step in the test's netns with our
@@ -58,6 +52,22 @@ impl Demo<'_> {
                 ("REQUESTS", "100"),
             ],
         )
+    }
+}
+
+impl Demo<'_> {
+    /// Starts `traffic` with `requests` requests in the background.
+    fn spawn_traffic(&self, requests: &str) -> std::io::Result<Child> {
+        Command::new("sh")
+            .arg(self.script.path())
+            .arg("traffic")
+            .env("LAB_NS_PREFIX", &self.prefix)
+            .env("IPVSADM", self.ns.ours_path())
+            .env("REQUESTS", requests)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
     }
 }
 
@@ -619,11 +629,35 @@ fn demo_json_prometheus_and_watch_match_ipvsadm(ns: &Ns) -> TestResult {
         assert!(stamp.ends_with('Z'), "{stamp}");
         assert_eq!(rest, listing);
     }
-    let _ = VIP;
+
+    // Services come and go while the watch runs and traffic flows.
+    let traffic = demo.spawn_traffic("20")?;
+    let ticks = watch_while_services_come_and_go(ns)?;
+    let traffic = traffic.wait_with_output()?;
+    assert!(
+        traffic.status.success(),
+        "traffic failed:\n{}",
+        render(&traffic)
+    );
+    let demo_service = format!("TCP {VIP}:9000");
+    assert!(
+        ticks.iter().any(|t| t["deltas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["service"] == demo_service.as_str()
+                && d["delta"]["conns"].as_u64() > Some(0))),
+        "the watch saw the traffic"
+    );
     Ok(())
 }
 
-fn watch_ndjson_sees_services_come_and_go(ns: &Ns) -> TestResult {
+/// Runs `--watch=0.5 --count=24 --json` in a pipe while a shell loop adds
+/// and removes services and real servers; checks the NDJSON and returns
+/// its ticks.
+fn watch_while_services_come_and_go(
+    ns: &Ns,
+) -> Result<Vec<Value>, crate::support::Failed> {
     let ours = ns.ours_path().to_string_lossy().into_owned();
     for args in [
         &["-A", "-t", "10.1.0.1:80", "-s", "rr"][..],
@@ -661,6 +695,7 @@ fn watch_ndjson_sees_services_come_and_go(ns: &Ns) -> TestResult {
     assert_eq!(lines.len(), 24, "{}", render(&watch));
     let mut services = BTreeMap::<String, u32>::new();
     let mut dests = BTreeMap::<String, u32>::new();
+    let mut ticks = Vec::new();
     for line in &lines {
         let tick: Value = serde_json::from_str(line)?;
         let listed = tick["services"].as_array().unwrap().len();
@@ -677,6 +712,7 @@ fn watch_ndjson_sees_services_come_and_go(ns: &Ns) -> TestResult {
                     .or_default() += 1;
             }
         }
+        ticks.push(tick);
     }
     for presence in ["appeared", "vanished", "present"] {
         assert!(
@@ -688,5 +724,5 @@ fn watch_ndjson_sees_services_come_and_go(ns: &Ns) -> TestResult {
             "real servers {presence}: {dests:?}"
         );
     }
-    Ok(())
+    Ok(ticks)
 }
