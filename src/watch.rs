@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -24,13 +24,15 @@ use crate::model::{Dest, ServiceEntry, ServiceId, Stats};
 use crate::render::{self, json, table};
 use crate::run::{Session, Streams};
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The signal that asked the watch to stop (0: none yet).
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
 
-extern "C" fn on_interrupt(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
+extern "C" fn on_interrupt(sig: libc::c_int) {
+    INTERRUPTED.store(sig, Ordering::SeqCst);
 }
 
-/// Exit status after Ctrl-C, as a shell reports a SIGINT death.
+/// Exit status after Ctrl-C, as a shell reports a SIGINT death (SIGTERM
+/// and SIGHUP, which also restore the terminal, give 143 and 129).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Identity of a real server inside its service.
@@ -305,11 +307,13 @@ pub fn run(
     let interval = Duration::from_millis(opts.watch.unwrap_or_default().0.max(1));
     let on_terminal = io::stdout().is_terminal() && opts.style != OutputStyle::Json;
     let handler = nix::sys::signal::SigHandler::Handler(on_interrupt);
-    INTERRUPTED.store(false, Ordering::SeqCst);
-    // SAFETY: the handler only stores to an atomic, which is
-    // async-signal-safe.
-    let _ =
-        unsafe { nix::sys::signal::signal(nix::sys::signal::Signal::SIGINT, handler) };
+    INTERRUPTED.store(0, Ordering::SeqCst);
+    use nix::sys::signal::Signal;
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is
+        // async-signal-safe.
+        let _ = unsafe { nix::sys::signal::signal(sig, handler) };
+    }
 
     let mut screen = if on_terminal {
         Some(Screen::enter(io.stdout)?)
@@ -325,8 +329,9 @@ pub fn run(
     if let Some(message) = failure {
         io.stderr.write_all(message.as_bytes())?;
     }
-    if INTERRUPTED.load(Ordering::SeqCst) {
-        return Ok(EXIT_INTERRUPTED);
+    let sig = INTERRUPTED.load(Ordering::SeqCst);
+    if sig != 0 {
+        return Ok(128 + sig);
     }
     Ok(rc)
 }
@@ -480,7 +485,7 @@ fn without_version(mut doc: serde_json::Value) -> serde_json::Value {
 /// Sleeps until `deadline`; false if Ctrl-C came first.
 fn sleep_unless_interrupted(deadline: Instant) -> bool {
     loop {
-        if INTERRUPTED.load(Ordering::SeqCst) {
+        if INTERRUPTED.load(Ordering::SeqCst) != 0 {
             return false;
         }
         let now = Instant::now();

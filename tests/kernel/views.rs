@@ -530,6 +530,27 @@ fn demo_json_prometheus_and_watch_match_ipvsadm(ns: &Ns) -> TestResult {
     }
     assert!(shown.contains("\x1b[7m"), "changed cells are highlighted");
 
+    // Any listing: --timeout full screen, ended by SIGTERM, terminal restored.
+    let mut pty = spawn_on_pty(ns, &["-L", "--timeout", "--watch=0.5"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pty.child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )?;
+    let status = wait_timeout(&mut pty.child, Duration::from_secs(10));
+    let _ = pty.reader.join();
+    let screen = pty.output.lock().unwrap().clone();
+    let shown = String::from_utf8_lossy(&screen);
+    assert_eq!(status.code(), Some(143), "SIGTERM: {shown:?}");
+    assert!(
+        screen.starts_with(ENTER) && screen.ends_with(LEAVE),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("Timeout (tcp tcpfin udp): 901 121 301"),
+        "{shown:?}"
+    );
+
     // --- every JSON number equals what ipvsadm 1.31 prints.
     let snap = snapshot(ns);
     let doc = &snap.json;
