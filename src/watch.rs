@@ -14,23 +14,25 @@
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{ListCmd, ListWhat, OutputOptions, OutputStyle};
+use crate::cli::{ListCmd, OutputOptions, OutputStyle};
 use crate::model::{Dest, ServiceEntry, ServiceId, Stats};
 use crate::render::{self, json, table};
-use crate::run::{EXIT_LIST, Session, Streams};
+use crate::run::{Session, Streams};
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The signal that asked the watch to stop (0: none yet).
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
 
-extern "C" fn on_interrupt(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
+extern "C" fn on_interrupt(sig: libc::c_int) {
+    INTERRUPTED.store(sig, Ordering::SeqCst);
 }
 
-/// Exit status after Ctrl-C, as a shell reports a SIGINT death.
+/// Exit status after Ctrl-C, as a shell reports a SIGINT death (SIGTERM
+/// and SIGHUP, which also restore the terminal, give 143 and 129).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Identity of a real server inside its service.
@@ -46,10 +48,15 @@ fn dest_key(d: &Dest) -> DestKey {
 pub struct Delta {
     /// New connections in the interval.
     pub conns: u64,
+    /// New connections per second over the measured interval.
     pub cps: u64,
+    /// Packets per second from clients.
     pub inpps: u64,
+    /// Packets per second to clients.
     pub outpps: u64,
+    /// Bytes per second from clients.
     pub inbps: u64,
+    /// Bytes per second to clients.
     pub outbps: u64,
 }
 
@@ -109,7 +116,8 @@ pub struct ServiceDelta {
     pub real_servers: Vec<DestDelta>,
 }
 
-/// One NDJSON line of `--watch --json`.
+/// One NDJSON line of `--watch --json` for a listing of services. Every
+/// key is always present (`interval_ms` is `null` on the first tick).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WatchTick {
@@ -128,8 +136,12 @@ pub struct WatchTick {
 /// What the watch remembers between ticks.
 #[derive(Default)]
 pub struct Tracker {
+    /// Counters of each service and real server when first seen (or when
+    /// it last appeared again).
     start: HashMap<ServiceId, (Stats, HashMap<DestKey, Stats>)>,
-    prev: HashMap<ServiceId, (ServiceEntry, Instant)>,
+    /// The previous snapshot, in listing order, and when it was taken.
+    prev: Vec<ServiceEntry>,
+    prev_at: Option<Instant>,
     ticks: u64,
 }
 
@@ -142,72 +154,70 @@ impl Tracker {
         now: Instant,
     ) -> Vec<ServiceDelta> {
         let mut out = Vec::with_capacity(entries.len());
-        let mut seen = HashMap::with_capacity(entries.len());
+        let first = self.ticks == 0;
+        let elapsed = self.prev_at.map(|at| now.saturating_duration_since(at));
+        // Indexes, so that a tick costs O(services + real servers).
+        let prev_index: HashMap<ServiceId, &ServiceEntry> =
+            self.prev.iter().map(|p| (p.service.id, p)).collect();
+        let current: std::collections::HashSet<ServiceId> =
+            entries.iter().map(|e| e.service.id).collect();
         for e in entries {
             let id = e.service.id;
+            let prev = prev_index.get(&id).copied();
+            let prev_dests: HashMap<DestKey, &Dest> = prev
+                .map(|p| p.dests.iter().map(|d| (dest_key(d), d)).collect())
+                .unwrap_or_default();
+            // Everything on the first tick is simply present.
+            let presence = match (prev, first) {
+                (Some(_), _) | (None, true) => Presence::Present,
+                (None, false) => Presence::Appeared,
+            };
+            if presence == Presence::Appeared {
+                // Re-created: its counters start again from zero.
+                self.start.remove(&id);
+            }
             let start = self.start.entry(id).or_insert_with(|| {
                 (
                     e.service.stats,
                     e.dests.iter().map(|d| (dest_key(d), d.stats)).collect(),
                 )
             });
+            let mut rs: Vec<DestDelta> = Vec::with_capacity(e.dests.len());
             for d in &e.dests {
-                start.1.entry(dest_key(d)).or_insert(d.stats);
-            }
-            let prev = self.prev.get(&id);
-            // Everything on the first tick is simply present.
-            let presence = if prev.is_some() || self.ticks == 0 {
-                Presence::Present
-            } else {
-                Presence::Appeared
-            };
-            let (svc_delta, prev_dests) = match prev {
-                Some((p, at)) => (
-                    Delta::between(&p.service.stats, &e.service.stats, now - *at),
-                    Some((p, *at)),
-                ),
-                None => (Delta::default(), None),
-            };
-            let since: Vec<u64> = e
-                .dests
-                .iter()
-                .map(|d| {
-                    let base = start.1.get(&dest_key(d)).copied().unwrap_or_default();
-                    d.stats.conns.saturating_sub(base.conns)
-                })
-                .collect();
-            let total: u64 = since.iter().sum();
-            let mut rs: Vec<DestDelta> = e
-                .dests
-                .iter()
-                .zip(&since)
-                .map(|(d, since)| {
-                    let (presence, delta) = match prev_dests {
-                        Some((p, at)) => {
-                            match p.dests.iter().find(|x| dest_key(x) == dest_key(d)) {
-                                Some(pd) => (
-                                    Presence::Present,
-                                    Delta::between(&pd.stats, &d.stats, now - at),
-                                ),
-                                None => (Presence::Appeared, Delta::default()),
-                            }
-                        }
-                        None => (presence, Delta::default()),
-                    };
-                    DestDelta {
-                        addr: d.addr.to_string(),
-                        port: d.port,
-                        presence,
-                        delta,
-                        conns_since_start: *since,
-                        share_percent: (total > 0)
-                            .then(|| (*since as f64) * 100.0 / (total as f64)),
+                let pd = prev_dests.get(&dest_key(d)).copied();
+                let (dpresence, delta) = match (prev, pd, elapsed) {
+                    (Some(_), Some(pd), Some(el)) => {
+                        (Presence::Present, Delta::between(&pd.stats, &d.stats, el))
                     }
-                })
-                .collect();
-            if let Some((p, _)) = prev_dests {
+                    (Some(_), None, _) => (Presence::Appeared, Delta::default()),
+                    _ => (presence, Delta::default()),
+                };
+                if dpresence == Presence::Appeared {
+                    start.1.insert(dest_key(d), d.stats);
+                }
+                let base = *start.1.entry(dest_key(d)).or_insert(d.stats);
+                rs.push(DestDelta {
+                    addr: d.addr.to_string(),
+                    port: d.port,
+                    presence: dpresence,
+                    delta,
+                    conns_since_start: d.stats.conns.saturating_sub(base.conns),
+                    share_percent: None,
+                });
+            }
+            let total: u64 = rs.iter().map(|r| r.conns_since_start).sum();
+            if total > 0 {
+                for r in &mut rs {
+                    r.share_percent =
+                        Some(r.conns_since_start as f64 * 100.0 / total as f64);
+                }
+            }
+            if let Some(p) = prev {
+                let now_dests: std::collections::HashSet<DestKey> =
+                    e.dests.iter().map(dest_key).collect();
                 for pd in &p.dests {
-                    if !e.dests.iter().any(|d| dest_key(d) == dest_key(pd)) {
+                    if !now_dests.contains(&dest_key(pd)) {
+                        start.1.remove(&dest_key(pd));
                         rs.push(DestDelta {
                             addr: pd.addr.to_string(),
                             port: pd.port,
@@ -219,6 +229,12 @@ impl Tracker {
                     }
                 }
             }
+            let svc_delta = match (prev, elapsed) {
+                (Some(p), Some(el)) => {
+                    Delta::between(&p.service.stats, &e.service.stats, el)
+                }
+                _ => Delta::default(),
+            };
             out.push(ServiceDelta {
                 service: table::service_label(&e.service),
                 presence,
@@ -226,20 +242,32 @@ impl Tracker {
                 conns_since_start: e.service.stats.conns.saturating_sub(start.0.conns),
                 real_servers: rs,
             });
-            seen.insert(id, (e.clone(), now));
         }
-        for (id, (p, _)) in &self.prev {
-            if !seen.contains_key(id) {
+        for p in &self.prev {
+            if !current.contains(&p.service.id) {
+                self.start.remove(&p.service.id);
                 out.push(ServiceDelta {
                     service: table::service_label(&p.service),
                     presence: Presence::Vanished,
                     delta: Delta::default(),
                     conns_since_start: 0,
-                    real_servers: Vec::new(),
+                    real_servers: p
+                        .dests
+                        .iter()
+                        .map(|pd| DestDelta {
+                            addr: pd.addr.to_string(),
+                            port: pd.port,
+                            presence: Presence::Vanished,
+                            delta: Delta::default(),
+                            conns_since_start: 0,
+                            share_percent: None,
+                        })
+                        .collect(),
                 });
             }
         }
-        self.prev = seen;
+        self.prev = entries.to_vec();
+        self.prev_at = Some(now);
         self.ticks += 1;
         out
     }
@@ -279,11 +307,13 @@ pub fn run(
     let interval = Duration::from_millis(opts.watch.unwrap_or_default().0.max(1));
     let on_terminal = io::stdout().is_terminal() && opts.style != OutputStyle::Json;
     let handler = nix::sys::signal::SigHandler::Handler(on_interrupt);
-    // SAFETY: the handler only stores to an atomic, which is
-    // async-signal-safe.
-    let _ =
-        unsafe { nix::sys::signal::signal(nix::sys::signal::Signal::SIGINT, handler) };
-    INTERRUPTED.store(false, Ordering::SeqCst);
+    INTERRUPTED.store(0, Ordering::SeqCst);
+    use nix::sys::signal::Signal;
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is
+        // async-signal-safe.
+        let _ = unsafe { nix::sys::signal::signal(sig, handler) };
+    }
 
     let mut screen = if on_terminal {
         Some(Screen::enter(io.stdout)?)
@@ -292,15 +322,39 @@ pub fn run(
     };
     let result = watch_loop(s, list, opts, interval, screen.as_mut(), io);
     if let Some(screen) = screen {
+        // Restore the terminal before anything else is said.
         screen.leave(io.stdout)?;
     }
-    let rc = result?;
-    if INTERRUPTED.load(Ordering::SeqCst) {
-        return Ok(EXIT_INTERRUPTED);
+    let (rc, failure) = result?;
+    if let Some(message) = failure {
+        io.stderr.write_all(message.as_bytes())?;
+    }
+    let sig = INTERRUPTED.load(Ordering::SeqCst);
+    if sig != 0 {
+        return Ok(128 + sig);
     }
     Ok(rc)
 }
 
+/// An interval as `watch` shows it (`2.0s`, `0.5s`), with the
+/// milliseconds when it has them (`0.25s`, `0.001s`).
+pub fn seconds(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 100 == 0 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        let s = format!("{:.3}", d.as_secs_f64());
+        format!("{}s", s.trim_end_matches('0'))
+    }
+}
+
+/// The header line of a tick outside the full-screen view.
+fn stamp_line(interval: Duration, stamp: &str) -> String {
+    format!("Every {}: {stamp}\n", seconds(interval))
+}
+
+/// Runs the ticks; returns the exit status and what to say on stderr
+/// once the terminal is restored.
 fn watch_loop(
     s: &mut Session,
     list: &ListCmd,
@@ -308,11 +362,11 @@ fn watch_loop(
     interval: Duration,
     mut screen: Option<&mut Screen>,
     io: &mut Streams,
-) -> io::Result<i32> {
+) -> io::Result<(i32, Option<String>)> {
     let mut tracker = Tracker::default();
     let mut tick: u64 = 0;
     let mut last: Option<Instant> = None;
-    let table_like = matches!(list.what, ListWhat::Table | ListWhat::Service(_));
+    let services = render::lists_services(&list.what);
     loop {
         tick += 1;
         let now = Instant::now();
@@ -320,34 +374,66 @@ fn watch_loop(
         let interval_ms = last.map(|l| (now - l).as_millis() as u64);
         last = Some(now);
 
-        if !table_like {
-            // Timeouts, daemons and connections: the ordinary listing,
-            // headed by a timestamp.
-            writeln!(io.stdout, "Every {:.1}s: {stamp}", interval.as_secs_f64())?;
-            let plain = OutputOptions {
-                watch: None,
-                ..*opts
-            };
-            let inv_style = plain.style;
-            let rc = match inv_style {
-                OutputStyle::Text => crate::run::list_text(s, list, io)?,
-                style => render::list(s, list, style, plain.pretty, io)?,
+        if !services {
+            // Timeouts, daemons and connections: the ordinary listing (or
+            // document), rendered into a buffer, then shown per mode.
+            let mut body = Vec::new();
+            let mut err = Vec::new();
+            let mut stdin = io::empty();
+            let rc = {
+                let mut sub = Streams {
+                    stdin: &mut stdin,
+                    stdout: &mut body,
+                    stderr: &mut err,
+                };
+                render::list(s, list, opts.style, false, &mut sub)?
             };
             if rc != 0 {
-                return Ok(rc);
+                return Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())));
+            }
+            if let Some(screen) = screen.as_deref_mut() {
+                screen.draw_text(io.stdout, &stamp, interval, interval_ms, &body)?;
+            } else if opts.style == OutputStyle::Json {
+                let payload: serde_json::Value = serde_json::from_slice(&body)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                let doc = OtherTick {
+                    schema_version: json::SCHEMA_VERSION,
+                    tick,
+                    timestamp: stamp,
+                    interval_ms,
+                    payload: without_version(payload),
+                };
+                serde_json::to_writer(&mut *io.stdout, &doc)?;
+                io.stdout.write_all(b"\n")?;
+            } else {
+                io.stdout
+                    .write_all(stamp_line(interval, &stamp).as_bytes())?;
+                io.stdout.write_all(&body)?;
             }
         } else {
-            let entries = match render::read_entries(s, list) {
+            // One read of the table per tick, whatever is shown.
+            let raw = match render::read_raw(s, list) {
                 Ok(e) => e,
                 Err(e) => {
-                    writeln!(io.stderr, "{e}")?;
-                    return Ok(EXIT_LIST);
+                    let mut err = Vec::new();
+                    let mut stdin = io::empty();
+                    let mut nothing = io::sink();
+                    let rc = render::listing_failed(
+                        &mut Streams {
+                            stdin: &mut stdin,
+                            stdout: &mut nothing,
+                            stderr: &mut err,
+                        },
+                        &e,
+                    )?;
+                    return Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())));
                 }
             };
+            let entries = render::in_listing_order(&raw, list.format.nosort);
             let deltas = tracker.update(&entries, now);
             if let Some(screen) = screen.as_deref_mut() {
                 let rows = frame_rows(&entries, &deltas);
-                screen.draw(io.stdout, &stamp, interval, &rows)?;
+                screen.draw(io.stdout, &stamp, interval, interval_ms, &rows)?;
             } else if opts.style == OutputStyle::Json {
                 let doc = WatchTick {
                     schema_version: json::SCHEMA_VERSION,
@@ -361,36 +447,45 @@ fn watch_loop(
                 serde_json::to_writer(&mut *io.stdout, &doc)?;
                 io.stdout.write_all(b"\n")?;
             } else {
-                writeln!(io.stdout, "Every {:.1}s: {stamp}", interval.as_secs_f64())?;
-                let plain = OutputOptions {
-                    watch: None,
-                    ..*opts
-                };
-                match plain.style {
-                    OutputStyle::Text => {
-                        crate::run::list_text(s, list, io)?;
-                    }
-                    style => {
-                        render::list(s, list, style, plain.pretty, io)?;
-                    }
-                }
+                io.stdout
+                    .write_all(stamp_line(interval, &stamp).as_bytes())?;
+                render::write_entries(s, list, opts.style, opts.pretty, &raw, io)?;
             }
-            io.stdout.flush()?;
         }
         io.stdout.flush()?;
         if opts.count.is_some_and(|c| tick >= c) {
-            return Ok(0);
+            return Ok((0, None));
         }
         if !sleep_unless_interrupted(now + interval) {
-            return Ok(0);
+            return Ok((0, None));
         }
     }
+}
+
+/// One NDJSON line of `--watch --json` for `--timeout`, `--daemon` or
+/// `-c`: the tick's fields and the listing's own payload key
+/// (`timeouts`, `daemons` or `connections`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OtherTick {
+    pub schema_version: u32,
+    pub tick: u64,
+    pub timestamp: String,
+    pub interval_ms: Option<u64>,
+    #[serde(flatten)]
+    pub payload: serde_json::Value,
+}
+
+fn without_version(mut doc: serde_json::Value) -> serde_json::Value {
+    if let Some(map) = doc.as_object_mut() {
+        map.remove("schema_version");
+    }
+    doc
 }
 
 /// Sleeps until `deadline`; false if Ctrl-C came first.
 fn sleep_unless_interrupted(deadline: Instant) -> bool {
     loop {
-        if INTERRUPTED.load(Ordering::SeqCst) {
+        if INTERRUPTED.load(Ordering::SeqCst) != 0 {
             return false;
         }
         let now = Instant::now();
@@ -467,12 +562,12 @@ pub fn frame_rows(entries: &[ServiceEntry], deltas: &[ServiceDelta]) -> Vec<Row>
                 String::new(),
             ],
         });
-        for r in &d.real_servers {
-            let dest = entry.and_then(|e| {
-                e.dests
-                    .iter()
-                    .find(|x| x.addr.to_string() == r.addr && x.port == r.port)
-            });
+        for (j, r) in d.real_servers.iter().enumerate() {
+            // The real servers listed come first, in order; vanished ones
+            // (no longer listed) after them.
+            let dest = entry
+                .and_then(|e| e.dests.get(j))
+                .filter(|_| r.presence != Presence::Vanished);
             let addr = if r.addr.contains(':') {
                 format!("[{}]:{}", r.addr, r.port)
             } else {
@@ -502,61 +597,122 @@ pub fn frame_rows(entries: &[ServiceEntry], deltas: &[ServiceDelta]) -> Vec<Row>
 }
 
 /// The full-screen terminal view.
+#[derive(Debug, Default)]
 pub struct Screen {
     previous: HashMap<String, Vec<String>>,
+    previous_text: Vec<String>,
+    /// `(columns, rows)`; `None` asks the terminal at each frame.
+    size: Option<(u16, u16)>,
 }
 
+/// Enters the alternate screen and hides the cursor.
+pub const ENTER: &[u8] = b"\x1b[?1049h\x1b[?25l";
+/// Shows the cursor and leaves the alternate screen.
+pub const LEAVE: &[u8] = b"\x1b[?25h\x1b[?1049l";
+/// Reverse video on and off, for changed cells.
+const HIGHLIGHT: (&[u8], &[u8]) = (b"\x1b[7m", b"\x1b[0m");
+
 impl Screen {
+    /// A view of a terminal of fixed size (for tests; no escape sequence
+    /// is written until [`Screen::draw`]).
+    pub fn with_size(columns: u16, rows: u16) -> Screen {
+        Screen {
+            size: Some((columns, rows)),
+            ..Screen::default()
+        }
+    }
+
     fn enter(out: &mut dyn Write) -> io::Result<Screen> {
-        // Alternate screen, cursor hidden.
-        out.write_all(b"\x1b[?1049h\x1b[?25l")?;
+        out.write_all(ENTER)?;
         out.flush()?;
-        Ok(Screen {
-            previous: HashMap::new(),
-        })
+        Ok(Screen::default())
     }
 
     fn leave(self, out: &mut dyn Write) -> io::Result<()> {
-        out.write_all(b"\x1b[?25h\x1b[?1049l")?;
+        out.write_all(LEAVE)?;
         out.flush()
     }
 
+    fn size(&self) -> (usize, usize) {
+        let (c, r) = self
+            .size
+            .or_else(render::terminal_size)
+            .unwrap_or((u16::MAX, u16::MAX));
+        (usize::from(c), usize::from(r))
+    }
+
+    fn header(
+        &self,
+        buf: &mut Vec<u8>,
+        stamp: &str,
+        interval: Duration,
+        measured: Option<u64>,
+    ) {
+        buf.extend_from_slice(b"\x1b[H\x1b[2J");
+        let measured = measured
+            .map(|ms| format!(" (last {:.2}s)", ms as f64 / 1000.0))
+            .unwrap_or_default();
+        let line = format!(
+            "Every {}{measured}: ipvsadm --watch    {stamp}",
+            seconds(interval)
+        );
+        let (cols, _) = self.size();
+        buf.extend_from_slice(clip(&line, cols).as_bytes());
+        buf.extend_from_slice(b"\r\n\r\n");
+    }
+
     /// Draws one frame; cells that differ from the last frame's cell of
-    /// the same row and column are shown in reverse video.
+    /// the same row and column are shown in reverse video. Columns that do
+    /// not fit the terminal's width are left out, rows that do not fit
+    /// its height are cut.
     pub fn draw(
         &mut self,
         out: &mut dyn Write,
         stamp: &str,
         interval: Duration,
+        measured: Option<u64>,
         rows: &[Row],
     ) -> io::Result<()> {
-        let mut buf = Vec::with_capacity(rows.len() * 100 + 256);
-        buf.extend_from_slice(b"\x1b[H\x1b[2J");
-        let _ = write!(
-            buf,
-            "Every {:.1}s: ipvsadm --watch    {stamp}\r\n\r\n",
-            interval.as_secs_f64()
-        );
-        for (name, width) in COLUMNS {
-            let _ = write!(buf, "{name:<width$} ");
+        let (cols, height) = self.size();
+        let mut buf = Vec::with_capacity(rows.len() * 120 + 256);
+        self.header(&mut buf, stamp, interval, measured);
+        // As many whole columns as fit (the first always).
+        let mut shown = 0;
+        let mut used = 0;
+        for (_, width) in COLUMNS {
+            if shown > 0 && used + width + 1 > cols {
+                break;
+            }
+            used += width + 1;
+            shown += 1;
         }
+        let mut title = String::new();
+        for (name, width) in &COLUMNS[..shown] {
+            title.push_str(&format!("{name:<width$} "));
+        }
+        buf.extend_from_slice(clip(title.trim_end(), cols).as_bytes());
         buf.extend_from_slice(b"\r\n");
-        let height = terminal_rows().unwrap_or(u16::MAX) as usize;
         let mut next = HashMap::with_capacity(rows.len());
         for (n, row) in rows.iter().enumerate() {
             if n + 4 < height {
                 let before = self.previous.get(&row.key);
-                for (i, ((_, width), cell)) in COLUMNS.iter().zip(&row.cells).enumerate()
+                for (i, ((_, width), cell)) in
+                    COLUMNS[..shown].iter().zip(&row.cells).enumerate()
                 {
                     let changed = before.is_some_and(|b| b.get(i) != Some(cell));
-                    if changed {
-                        buf.extend_from_slice(b"\x1b[7m");
+                    if i > 0 {
+                        buf.push(b' ');
                     }
-                    let _ = write!(buf, "{cell:<width$}", width = *width);
                     if changed {
-                        buf.extend_from_slice(b"\x1b[0m");
+                        buf.extend_from_slice(HIGHLIGHT.0);
                     }
-                    buf.push(b' ');
+                    let text = clip(cell, if i == 0 { cols } else { *width });
+                    buf.extend_from_slice(
+                        format!("{text:<width$}", width = *width).as_bytes(),
+                    );
+                    if changed {
+                        buf.extend_from_slice(HIGHLIGHT.1);
+                    }
                 }
                 buf.extend_from_slice(b"\r\n");
             }
@@ -566,17 +722,46 @@ impl Screen {
         out.write_all(&buf)?;
         out.flush()
     }
+
+    /// Draws a text listing (`--timeout`, `--daemon`, `-c`), lines that
+    /// changed since the last frame highlighted.
+    pub fn draw_text(
+        &mut self,
+        out: &mut dyn Write,
+        stamp: &str,
+        interval: Duration,
+        measured: Option<u64>,
+        body: &[u8],
+    ) -> io::Result<()> {
+        let (cols, height) = self.size();
+        let mut buf = Vec::with_capacity(body.len() + 256);
+        self.header(&mut buf, stamp, interval, measured);
+        let lines: Vec<String> = String::from_utf8_lossy(body)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        for (n, line) in lines.iter().enumerate() {
+            if n + 3 >= height {
+                break;
+            }
+            let changed =
+                !self.previous_text.is_empty() && self.previous_text.get(n) != Some(line);
+            if changed {
+                buf.extend_from_slice(HIGHLIGHT.0);
+            }
+            buf.extend_from_slice(clip(line, cols).as_bytes());
+            if changed {
+                buf.extend_from_slice(HIGHLIGHT.1);
+            }
+            buf.extend_from_slice(b"\r\n");
+        }
+        self.previous_text = lines;
+        out.write_all(&buf)?;
+        out.flush()
+    }
 }
 
-fn terminal_rows() -> Option<u16> {
-    let mut ws = libc::winsize {
-        ws_row: 0,
-        ws_col: 0,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCGWINSZ writes a `winsize` into the pointer we pass, which
-    // points to a live, properly aligned local.
-    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
-    (rc == 0 && ws.ws_row > 0).then_some(ws.ws_row)
+/// At most `width` characters of `s`.
+fn clip(s: &str, width: usize) -> String {
+    s.chars().take(width).collect()
 }

@@ -13,6 +13,11 @@
 //! * `--timeout`: `"timeouts"`, a [`JsonTimeouts`];
 //! * `--daemon`: `"daemons"`, an array of [`JsonDaemon`].
 //!
+//! `--watch --json` writes one object per tick per line instead (NDJSON):
+//! [`crate::watch::WatchTick`] for listings of services (the table
+//! document plus `tick`, `timestamp`, `interval_ms` and the computed
+//! `deltas`), and [`crate::watch::OtherTick`] for the others.
+//!
 //! Rules: keys are snake_case and named after the IPVS netlink attributes;
 //! every key is present in every object (`null` when it does not apply);
 //! counters, rates, ports, weights and timeouts are integers (64-bit,

@@ -8,8 +8,14 @@ pub mod table;
 use std::io;
 
 use crate::cli::{ListCmd, ListWhat, OutputStyle};
+use crate::error::{IpvsError, Op};
 use crate::model::ServiceEntry;
 use crate::run::{self, EXIT_LIST, Session, Streams};
+
+/// Whether `what` is a listing of services (the whole table or one).
+pub fn lists_services(what: &ListWhat) -> bool {
+    matches!(what, ListWhat::Table | ListWhat::Service(_))
+}
 
 /// Reads what `list` selects and renders it in `style`.
 pub fn list(
@@ -19,31 +25,17 @@ pub fn list(
     pretty: bool,
     io: &mut Streams,
 ) -> io::Result<i32> {
-    let services = matches!(list.what, ListWhat::Table | ListWhat::Service(_));
-    if !services && style != OutputStyle::Json {
+    if !lists_services(&list.what) && style != OutputStyle::Json {
         // Tables and metrics are about services; the rest keeps its text.
         return run::list_text(s, list, io);
     }
     match &list.what {
         ListWhat::Table | ListWhat::Service(_) => {
-            let entries = match read_entries(s, list) {
+            let entries = match read_raw(s, list) {
                 Ok(e) => e,
-                Err(e) => {
-                    writeln!(io.stderr, "{e}")?;
-                    return Ok(EXIT_LIST);
-                }
+                Err(e) => return listing_failed(io, &e),
             };
-            match style {
-                OutputStyle::Json => {
-                    json::write(io.stdout, &json::table(&s.info, &entries), pretty)?
-                }
-                OutputStyle::Prometheus => io
-                    .stdout
-                    .write_all(prometheus::render(&entries).as_bytes())?,
-                OutputStyle::Table | OutputStyle::Text => io
-                    .stdout
-                    .write_all(table::render(&entries, terminal_width()).as_bytes())?,
-            }
+            write_entries(s, list, style, pretty, &entries, io)?;
             Ok(0)
         }
         ListWhat::Timeouts => match s.ipvs.timeouts() {
@@ -51,6 +43,7 @@ pub fn list(
                 json::write(io.stdout, &json::timeouts(&t), pretty)?;
                 Ok(0)
             }
+            // ipvsadm fails silently here.
             Err(_) => Ok(EXIT_LIST),
         },
         ListWhat::Daemons => match s.ipvs.daemons() {
@@ -73,8 +66,13 @@ pub fn list(
                     json::write(io.stdout, &json::connections(&entries), pretty)?;
                     Ok(0)
                 }
-                Err(e) => {
-                    writeln!(io.stderr, "{e}")?;
+                Err(_) => {
+                    // The text listing's message.
+                    writeln!(
+                        io.stderr,
+                        "unexpected input from {}",
+                        s.conn_file.display()
+                    )?;
                     Ok(EXIT_LIST)
                 }
             }
@@ -82,27 +80,103 @@ pub fn list(
     }
 }
 
-/// The services a listing selects, in listing order: services and real
-/// servers sorted as ipvsadm sorts them, unless `--nosort`.
-pub fn read_entries(
-    s: &mut Session,
-    list: &ListCmd,
-) -> Result<Vec<ServiceEntry>, crate::error::IpvsError> {
-    let nosort = list.format.nosort;
-    let mut entries = match &list.what {
-        ListWhat::Service(svc) => vec![run::read_service(s.ipvs, svc)?],
-        _ => run::read_table(s.ipvs, nosort)?,
+/// Reports a listing that could not be read exactly as the text listing
+/// does (`No such service` for a missing single service), status 1.
+pub fn listing_failed(io: &mut Streams, e: &IpvsError) -> io::Result<i32> {
+    let msg = match e {
+        IpvsError::Kernel { errno, .. } => {
+            crate::error::kernel_message(Op::GetService, *errno)
+        }
+        other => other.to_string(),
     };
+    writeln!(io.stderr, "{msg}")?;
+    Ok(EXIT_LIST)
+}
+
+/// Renders services already read with [`read_raw`] (real servers in kernel
+/// order) in `style`; `Text` is ipvsadm 1.31's listing, byte for byte.
+pub fn write_entries(
+    s: &Session,
+    list: &ListCmd,
+    style: OutputStyle,
+    pretty: bool,
+    raw: &[ServiceEntry],
+    io: &mut Streams,
+) -> io::Result<()> {
+    match style {
+        OutputStyle::Text => {
+            let out = &mut *io.stdout;
+            if list.what == ListWhat::Table {
+                crate::output::text::write_table_header(out, &s.info)?;
+            }
+            crate::output::text::write_title(out, &list.format)?;
+            for e in raw {
+                // Sorts the real servers itself unless --nosort.
+                crate::output::text::write_service_entry(
+                    out,
+                    &e.service,
+                    &e.dests,
+                    &list.format,
+                    s.names,
+                )?;
+            }
+            Ok(())
+        }
+        style => {
+            let entries = in_listing_order(raw, list.format.nosort);
+            match style {
+                OutputStyle::Json => {
+                    json::write(io.stdout, &json::table(&s.info, &entries), pretty)
+                }
+                OutputStyle::Prometheus => {
+                    io.stdout.write_all(prometheus::render(&entries).as_bytes())
+                }
+                _ => io
+                    .stdout
+                    .write_all(table::render(&entries, terminal_width()).as_bytes()),
+            }
+        }
+    }
+}
+
+/// The services a listing selects, in listing order (ipvsadm's sort, or
+/// the kernel's order with `--nosort`), each with its real servers in
+/// the kernel's order. One table read: a dump of the services and one of
+/// the real servers (as `-Ln` costs).
+pub fn read_raw(s: &mut Session, list: &ListCmd) -> Result<Vec<ServiceEntry>, IpvsError> {
+    match &list.what {
+        ListWhat::Service(svc) => Ok(vec![run::read_service(s.ipvs, svc)?]),
+        _ => run::read_table(s.ipvs, list.format.nosort),
+    }
+}
+
+/// `raw` with each service's real servers sorted as ipvsadm sorts them
+/// (exactly once: the comparator is not a total order), unless `nosort`.
+pub fn in_listing_order(raw: &[ServiceEntry], nosort: bool) -> Vec<ServiceEntry> {
+    let mut entries = raw.to_vec();
     if !nosort {
         for e in &mut entries {
             crate::output::sort::sort_dests(&mut e.dests);
         }
     }
-    Ok(entries)
+    entries
+}
+
+/// The services a listing selects, in listing order, real servers sorted.
+pub fn read_entries(
+    s: &mut Session,
+    list: &ListCmd,
+) -> Result<Vec<ServiceEntry>, IpvsError> {
+    Ok(in_listing_order(&read_raw(s, list)?, list.format.nosort))
 }
 
 /// Columns of the terminal on standard output, if it is one.
 pub fn terminal_width() -> Option<u16> {
+    terminal_size().map(|(cols, _)| cols)
+}
+
+/// `(columns, rows)` of the terminal on standard output, if it is one.
+pub fn terminal_size() -> Option<(u16, u16)> {
     use std::io::IsTerminal;
     if !io::stdout().is_terminal() {
         return None;
@@ -116,5 +190,5 @@ pub fn terminal_width() -> Option<u16> {
     // SAFETY: TIOCGWINSZ writes a `winsize` into the pointer we pass, which
     // points to a live, properly aligned local.
     let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
-    (rc == 0 && ws.ws_col > 0).then_some(ws.ws_col)
+    (rc == 0 && ws.ws_col > 0 && ws.ws_row > 0).then_some((ws.ws_col, ws.ws_row))
 }

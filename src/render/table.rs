@@ -96,12 +96,53 @@ fn right(s: String) -> Cell {
     Cell::new(s).set_alignment(CellAlignment::Right)
 }
 
-/// Renders the table; `width` fits it to a terminal of that many columns.
+/// Columns in the order they are left out when the terminal is too
+/// narrow (the service, its connections and the shares stay longest).
+const DROP_ORDER: [usize; 10] = [10, 8, 9, 7, 12, 11, 2, 4, 1, 3];
+
+/// Renders the table; `width` fits it to a terminal of that many columns:
+/// whole columns are left out, least useful first, until it fits; only
+/// when even the service, connection and share columns do not fit are
+/// cells wrapped.
 pub fn render(entries: &[ServiceEntry], width: Option<u16>) -> String {
+    let rows = rows(entries);
+    let Some(width) = width else {
+        return build(&rows, &[true; 13], None);
+    };
+    let mut keep = [true; 13];
+    let mut text = build(&rows, &keep, None);
+    for col in DROP_ORDER {
+        if fits(&text, width) {
+            return text;
+        }
+        keep[col] = false;
+        text = build(&rows, &keep, None);
+    }
+    if fits(&text, width) {
+        text
+    } else {
+        build(&rows, &keep, Some(width))
+    }
+}
+
+fn fits(text: &str, width: u16) -> bool {
+    text.lines()
+        .all(|l| l.chars().count() <= usize::from(width))
+}
+
+fn build(rows: &[Vec<Cell>], keep: &[bool; 13], wrap: Option<u16>) -> String {
     let mut t = Table::new();
     t.load_style(presets::UTF8_BORDERS_ONLY);
-    t.set_header(HEADER.iter().map(|h| Cell::new(*h)));
-    match width {
+    let pick = |cells: Vec<Cell>| -> Vec<Cell> {
+        cells
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c)
+            .collect()
+    };
+    t.set_header(pick(HEADER.iter().map(|h| Cell::new(*h)).collect()));
+    match wrap {
         Some(w) => {
             t.set_content_arrangement(ContentArrangement::Dynamic);
             t.set_width(w);
@@ -110,10 +151,19 @@ pub fn render(entries: &[ServiceEntry], width: Option<u16>) -> String {
             t.set_content_arrangement(ContentArrangement::Disabled);
         }
     }
+    for row in rows {
+        t.add_row(pick(row.clone()));
+    }
+    format!("{t}\n")
+}
+
+/// Every cell of every row, all 13 columns.
+fn rows(entries: &[ServiceEntry]) -> Vec<Vec<Cell>> {
+    let mut rows = Vec::new();
     for e in entries {
         let s = &e.service;
         let total: u64 = e.dests.iter().map(|d| d.stats.conns).sum();
-        t.add_row(vec![
+        rows.push(vec![
             Cell::new(service_label(s)),
             Cell::new(&s.scheduler),
             Cell::new(""),
@@ -133,7 +183,7 @@ pub fn render(entries: &[ServiceEntry], width: Option<u16>) -> String {
             right(human(s.stats.inbps)),
         ]);
         for d in &e.dests {
-            t.add_row(vec![
+            rows.push(vec![
                 Cell::new(format!("  -> {}", dest_label(d))),
                 Cell::new(fwd_name(d.fwd)),
                 right(d.weight.to_string()),
@@ -150,7 +200,7 @@ pub fn render(entries: &[ServiceEntry], width: Option<u16>) -> String {
             ]);
         }
     }
-    format!("{t}\n")
+    rows
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod cli;
 mod demo;
 mod harness;
 mod slice;
+mod views;
 
 fn main() {
     let mut tests = Vec::new();
@@ -23,5 +24,6 @@ fn main() {
     tests.extend(slice::tests());
     tests.extend(cli::tests());
     tests.extend(demo::tests());
+    tests.extend(views::tests());
     support::runner::main(tests);
 }
