@@ -1,0 +1,113 @@
+#!/bin/sh
+# The part of tests/lab/bench that runs inside the lab VM.
+#
+#   guest.sh RUNS SCENARIO...
+#
+# Expects /bench/measure, /bench/rules/SCENARIO.rules, our ipvsadm as
+# /usr/local/sbin/ipvsadm and the reference as /usr/sbin/ipvsadm-1.31.
+# Prints one line per measurement and per check, tab-separated:
+#
+#   M  SCENARIO  OP  TOOL  RUN  wall=.. user=.. sys=.. maxrss=.. status=..
+#   C  SCENARIO  WHAT  ok|DIFF|FAIL  [detail]
+#   I  key  value
+#
+# OP is R (-R of the whole rule set), Ln, Sn, stats (-Ln --stats --exact),
+# json (-Ln --json, ours only), watch5 (--watch=0.1 --count=5 --json, ours)
+# and ln5 (five -Ln in a row, ours); TOOL is ref or ours.
+set -u
+RUNS=$1
+shift
+M=/bench/measure
+REF=/usr/sbin/ipvsadm-1.31
+OURS=/usr/local/sbin/ipvsadm
+W=/tmp/bench
+mkdir -p $W
+
+printf 'I\tkernel\t%s\n' "$(uname -r)"
+printf 'I\tcpus\t%s\n' "$(grep -c ^processor /proc/cpuinfo)"
+printf 'I\tmem_kb\t%s\n' "$(awk '/MemTotal/ { print $2 }' /proc/meminfo)"
+
+# measure SCENARIO OP TOOL RUN [measure options] -- CMD...
+measure() {
+	sc=$1 op=$2 tool=$3 run=$4
+	shift 4
+	: >$W/report
+	$M -r $W/report "$@"
+	printf 'M\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$op" "$tool" "$run" "$(cat $W/report)"
+}
+
+# check SCENARIO WHAT FILE_REF FILE_OURS
+check() {
+	if cmp -s "$3" "$4"; then
+		printf 'C\t%s\t%s\tok\t%s lines\n' "$1" "$2" "$(wc -l <"$3" | tr -d ' ')"
+	else
+		printf 'C\t%s\t%s\tDIFF\t%s\n' "$1" "$2" \
+			"$(diff "$3" "$4" 2>&1 | head -n 6 | tr '\t\n' ' |')"
+	fi
+}
+
+bin() {
+	case $1 in ref) echo $REF ;; ours) echo $OURS ;; esac
+}
+
+for sc in "$@"; do
+	rules=/bench/rules/$sc.rules
+	# -R, from an empty table each time; the state it leaves is compared.
+	run=1
+	while [ $run -le "$RUNS" ]; do
+		for tool in ref ours; do
+			$REF -C
+			measure "$sc" R $tool $run -i $rules -- "$(bin $tool)" -R
+			[ $run = 1 ] && $REF -Sn >$W/state.$tool
+		done
+		run=$((run + 1))
+	done
+	check "$sc" "state after -R (-Sn)" $W/state.ref $W/state.ours
+	# The rule set as the reference saves it must be the one we restored.
+	sort $rules >$W/rules.sorted
+	sort $W/state.ref >$W/state.sorted
+	if cmp -s $W/rules.sorted $W/state.sorted; then
+		printf 'C\t%s\t%s\tok\t%s lines\n' "$sc" "rule set loaded" "$(wc -l <$rules | tr -d ' ')"
+	else
+		printf 'C\t%s\t%s\tFAIL\tkernel state differs from the rule file\n' "$sc" "rule set loaded"
+	fi
+	rm -f $W/rules.sorted $W/state.sorted $W/state.*
+
+	# Listings of the loaded table (ours restored it last).
+	for op in Ln Sn stats; do
+		case $op in
+		Ln) set -- -Ln ;;
+		Sn) set -- -Sn ;;
+		stats) set -- -Ln --stats --exact ;;
+		esac
+		run=1
+		while [ $run -le "$RUNS" ]; do
+			for tool in ref ours; do
+				measure "$sc" $op $tool $run -o $W/out.$tool -- "$(bin $tool)" "$@"
+			done
+			run=$((run + 1))
+		done
+		check "$sc" "$op output" $W/out.ref $W/out.ours
+		rm -f $W/out.*
+	done
+	run=1
+	while [ $run -le "$RUNS" ]; do
+		measure "$sc" json ours $run -o $W/out.json -- $OURS -Ln --json
+		run=$((run + 1))
+	done
+	case $(head -c 17 $W/out.json) in
+	'{"schema_version"') printf 'C\t%s\tjson output\tok\t%s bytes\n' "$sc" "$(wc -c <$W/out.json | tr -d ' ')" ;;
+	*) printf 'C\t%s\tjson output\tFAIL\tnot a JSON document\n' "$sc" ;;
+	esac
+	rm -f $W/out.json
+	# Watch mode: five refreshes against five separate -Ln runs.
+	run=1
+	while [ $run -le "$RUNS" ]; do
+		measure "$sc" watch5 ours $run -o /dev/null -- $OURS -Ln --watch=0.1 --count=5 --json
+		measure "$sc" ln5 ours $run -o /dev/null -- /bin/sh -c \
+			"for i in 1 2 3 4 5; do $OURS -Ln; done"
+		run=$((run + 1))
+	done
+	$REF -C
+done
+printf 'I\tdone\t1\n'
