@@ -15,6 +15,7 @@ mod support;
 mod cli;
 mod demo;
 mod harness;
+mod reliability;
 mod slice;
 mod views;
 
@@ -25,5 +26,6 @@ fn main() {
     tests.extend(cli::tests());
     tests.extend(demo::tests());
     tests.extend(views::tests());
+    tests.extend(reliability::tests());
     support::runner::main(tests);
 }
