@@ -3,7 +3,8 @@
 //! this test boots its own lab VM (`tests/lab/lab run`) with an empty module
 //! list: there, with `/sbin/modprobe` gone, ours fails with ipvsadm 1.31's
 //! words and status; with `/sbin/modprobe` back, ours loads `ip_vs` itself
-//! and lists the (empty) table.
+//! (`/sbin/modprobe -- ip_vs`, never a `modprobe` found on `PATH`) and
+//! lists the (empty) table.
 //!
 //! Like the kernel tests, it needs the QEMU lab (`tests/lab/README.md`):
 //! without it, it is skipped with a notice, or fails under
@@ -34,8 +35,14 @@ for args in "-Ln" "-A -t 10.0.0.1:80 -s rr" "-Sn"; do
     case_ "1.31 $args" ipvsadm-1.31 $args
 done
 case_ loaded-without-modprobe loaded
-mv /sbin/modprobe.hidden /sbin/modprobe || exit 1
-case_ "ours -Ln with modprobe" ipvsadm -Ln
+# /sbin/modprobe back, logging its arguments; a decoy modprobe first on
+# PATH logs that it was used.
+mkdir -p /tmp/decoy
+printf '#!/bin/sh\necho "$*" >>/tmp/modprobe.log\nexec busybox modprobe "$@"\n' >/sbin/modprobe
+printf '#!/bin/sh\necho "decoy $*" >>/tmp/modprobe.log\nexit 1\n' >/tmp/decoy/modprobe
+chmod 755 /sbin/modprobe /tmp/decoy/modprobe
+case_ "ours -Ln with modprobe" env PATH=/tmp/decoy:$PATH ipvsadm -Ln
+case_ modprobe-log cat /tmp/modprobe.log
 case_ loaded-by-ours loaded
 "#;
 

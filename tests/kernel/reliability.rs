@@ -261,7 +261,8 @@ fn atomic_restore_with_a_failure_leaves_the_table_exactly_as_before(
     Ok(())
 }
 
-/// Invalid lines (a bad weight, an impossible address, a NUL byte) in
+/// Invalid lines (a bad weight, an impossible address, a NUL byte, an
+/// absurdly long argument) in
 /// the middle of a large input: each reported with its number and ipvsadm's
 /// words for it, nothing applied, exit status that of the first.
 fn restore_with_an_invalid_line_applies_nothing(ns: &Ns) -> TestResult {
@@ -289,6 +290,10 @@ fn restore_with_an_invalid_line_applies_nothing(ns: &Ns) -> TestResult {
         (lines.len() / 2, bad_weight.join(" ")),
         (lines.len() / 2 + 500, bad_address.join(" ")),
         (lines.len() - 3, "-A -t 10.9.0.1:80\0 -s rr".to_string()),
+        (
+            lines.len() - 2,
+            format!("-A -t 10.9.0.2:80 -s {}", "r".repeat(100_000)),
+        ),
     ];
     for (at, line) in &invalid {
         lines.insert(*at, line.clone());
@@ -312,10 +317,12 @@ fn restore_with_an_invalid_line_applies_nothing(ns: &Ns) -> TestResult {
     let expected = format!(
         "line {}: {weight_message}\nline {}: {address_message}\n\
          line {}: argument `10.9.0.1:80\\0' contains a NUL byte\n\
-         restore: 3 invalid lines, nothing applied\n",
+         line {}: argument too long (100000 bytes, at most 4096)\n\
+         restore: 4 invalid lines, nothing applied\n",
         invalid[0].0 + 1,
         invalid[1].0 + 1,
         invalid[2].0 + 1,
+        invalid[3].0 + 1,
     );
     assert_text_eq("invalid lines reported", &expected, &stderr_text(&ours));
     assert!(ours.stdout.is_empty());
