@@ -6,8 +6,10 @@
 
 use std::collections::HashSet;
 use std::io::Read;
+use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -596,10 +598,11 @@ fn check_json(what: &str, doc: &Value) -> usize {
 
 /// A shell loop adds [`CHURN`] services with two real servers each (one
 /// restore), then removes one real server of each and every service
-/// (another restore), over and over. Meanwhile `-Ln`, `-Sn`, `--json` and
-/// a JSON watch run again and again: each exits 0 with nothing on stderr,
-/// parses fully, and never shows a real server under a service it does
-/// not belong to.
+/// (another restore), over and over. Meanwhile `-Ln`, `-Sn`, `--json`, a
+/// JSON watch and a text watch run again and again: each exits 0 with
+/// nothing on stderr, parses fully, and never shows a real server under a
+/// service it does not belong to. A full-screen watch on a terminal runs
+/// all along; Ctrl-C ends it with status 130 and the terminal restored.
 fn views_stay_consistent_while_services_churn(ns: &Ns) -> TestResult {
     let dir = tempfile::tempdir()?;
     let mut add = String::new();
@@ -646,6 +649,9 @@ fn views_stay_consistent_while_services_churn(ns: &Ns) -> TestResult {
         .stderr(Stdio::piped())
         .spawn()?;
 
+    // A full-screen watch on a terminal all along, ended by Ctrl-C.
+    let mut pty_watch = spawn_on_pty(ns, &["-Ln", "--watch=0.3"]);
+
     let started = Instant::now();
     let mut passes = 0;
     let mut seen_services = 0;
@@ -676,6 +682,17 @@ fn views_stay_consistent_while_services_churn(ns: &Ns) -> TestResult {
         for tick in ticks {
             seen_services += check_json("watch tick", &serde_json::from_str(tick)?);
         }
+        let watch = stdout_of(
+            "-Ln --watch",
+            &ns.ours(&["-Ln", "--watch=0.2", "--count=2"]),
+        );
+        let blocks: Vec<&str> = watch.split("Every 0.2s: ").skip(1).collect();
+        assert_eq!(blocks.len(), 2, "{watch}");
+        for block in blocks {
+            let (stamp, listing) = block.split_once('\n').unwrap_or((block, ""));
+            assert!(stamp.ends_with('Z'), "watch block stamp: {stamp:?}");
+            seen_services += check_listing(listing);
+        }
         passes += 1;
     }
     std::fs::write(&stop, "")?;
@@ -689,5 +706,109 @@ fn views_stay_consistent_while_services_churn(ns: &Ns) -> TestResult {
         "the churner failed: {err}"
     );
     assert!(seen_services > 0, "the views saw services come and go");
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pty_watch.child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )?;
+    let status = wait_timeout(&mut pty_watch.child, Duration::from_secs(20));
+    if let Some(reader) = pty_watch.reader.take() {
+        let _ = reader.join();
+    }
+    let screen = pty_watch
+        .output
+        .lock()
+        .map(|o| o.clone())
+        .unwrap_or_default();
+    let shown = String::from_utf8_lossy(&screen);
+    let tail = &shown[shown.len().saturating_sub(300)..];
+    assert_eq!(status.code(), Some(130), "Ctrl-C: {status:?}, {tail:?}");
+    assert!(screen.starts_with(ENTER), "enters the alternate screen");
+    assert!(
+        screen.ends_with(LEAVE),
+        "restores the terminal last: {tail:?}"
+    );
+    assert!(
+        shown.matches(FRAME).count() >= 2,
+        "the terminal watch drew frames all along"
+    );
     Ok(())
+}
+
+/// Enters the alternate screen; shows the cursor and leaves it
+/// (`watch::LEAVE`); starts a frame.
+const ENTER: &[u8] = b"\x1b[?1049h";
+const LEAVE: &[u8] = b"\x1b[?25h\x1b[?1049l";
+const FRAME: &str = "\x1b[H\x1b[2J";
+
+/// A command on a pseudo-terminal; the master side is read into a buffer.
+struct PtyChild {
+    child: std::process::Child,
+    output: Arc<Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for PtyChild {
+    /// A failed test must not leave the watch running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn spawn_on_pty(ns: &Ns, args: &[&str]) -> PtyChild {
+    let size = nix::pty::Winsize {
+        ws_row: 40,
+        ws_col: 160,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let pty = nix::pty::openpty(Some(&size), None).expect("openpty");
+    let slave: OwnedFd = pty.slave;
+    let mut cmd = command(ns.ours_path(), args);
+    cmd.stdin(Stdio::from(slave.try_clone().expect("dup")))
+        .stdout(Stdio::from(slave.try_clone().expect("dup")))
+        .stderr(Stdio::from(slave));
+    let child = cmd.spawn().expect("runs on the pty");
+    // Only the child holds the slave now: reads end (EIO) when it exits.
+    drop(cmd);
+    let output = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&output);
+    let mut master = std::fs::File::from(pty.master);
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        loop {
+            match master.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => match sink.lock() {
+                    Ok(mut out) => out.extend_from_slice(&buf[..n]),
+                    Err(_) => return,
+                },
+            }
+        }
+    });
+    PtyChild {
+        child,
+        output,
+        reader: Some(reader),
+    }
+}
+
+fn wait_timeout(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
