@@ -159,7 +159,8 @@ fn restore_reports_every_kernel_failure_by_line_and_applies_the_rest(
 /// The kube-proxy demo (three pods, real HTTP traffic) and other services
 /// with persistence, weights and a fwmark, and custom timeouts; then an
 /// `-R --atomic` that edits them, deletes one, sets timeouts and adds
-/// thousands of lines with a failure in the middle. Afterwards ipvsadm
+/// thousands of lines with a failure in the middle, followed by `-Z`, `-D`
+/// and `-C`. Afterwards ipvsadm
 /// 1.31 shows exactly the table from before: settings, order of real
 /// servers, timeouts and the counters of the traffic.
 fn atomic_restore_with_a_failure_leaves_the_table_exactly_as_before(
@@ -234,6 +235,14 @@ fn atomic_restore_with_a_failure_leaves_the_table_exactly_as_before(
         "-a -t 10.9.9.9:80 -r 10.2.0.1:80 -m".to_string(),
     );
     lines.extend(add_lines(LARGE, LARGE + 100));
+    // After the failure: changes that would lose the demo's counters (and
+    // could not be undone exactly) must never be sent.
+    lines.extend(
+        ["-Z", "-D -t 10.200.1.76:9000", "-C"]
+            .iter()
+            .map(|l| l.to_string()),
+    );
+    lines.extend(add_lines(LARGE + 100, LARGE + 150));
     let input = lines.join("\n") + "\n";
 
     let ours = ns.ours_stdin(&["-R", "--atomic"], &input);
