@@ -11,7 +11,7 @@
 //! `IPVS_LAB=require`; `IPVS_LAB=skip` skips it.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// Runs in the VM. Each case prints `@@ name status`, then its stdout,
@@ -73,6 +73,15 @@ fn notice(text: &str) {
     let _ = writeln!(std::io::stderr(), "\n*** {text}\n");
 }
 
+/// Our binary: `IPVSADM_BIN` as for the kernel tests, else the one cargo
+/// built.
+fn ours_path() -> PathBuf {
+    match std::env::var_os("IPVSADM_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_ipvsadm")),
+    }
+}
+
 fn run_in_fresh_vm(lab: &Path) -> Option<Output> {
     let policy = std::env::var("IPVS_LAB").unwrap_or_default();
     if policy == "skip" {
@@ -105,13 +114,7 @@ fn run_in_fresh_vm(lab: &Path) -> Option<Output> {
     let file = |src: &Path, dest: &str| format!("{}:{dest}", src.display());
     let out = Command::new(lab)
         .arg("run")
-        .args([
-            "--file",
-            &file(
-                Path::new(env!("CARGO_BIN_EXE_ipvsadm")),
-                "/usr/local/sbin/ipvsadm",
-            ),
-        ])
+        .args(["--file", &file(&ours_path(), "/usr/local/sbin/ipvsadm")])
         // The VM's init loads the modules listed here: none.
         .args(["--file", &file(&no_modules, "/etc/lab-modules")])
         .args(["--file", &file(&script, "/script.sh")])
