@@ -226,6 +226,7 @@ pub(crate) fn resolve_ipv4_host(name: &str) -> Option<Ipv4Addr> {
 /// Largest buffer offered to the `*_r` lookups for one answer.
 const MAX_LOOKUP_BUFFER: usize = 1 << 20;
 
+// SAFETY: this signature is the one <netdb.h> declares in glibc and musl.
 unsafe extern "C" {
     /// The reentrant `gethostbyname` (glibc and musl), so that lookups
     /// behave exactly like ipvsadm's `host_to_addr`.

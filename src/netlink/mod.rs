@@ -268,6 +268,20 @@ fn resolve_family(socket: &mut GenlSocket) -> Result<Option<u16>> {
     }
 }
 
+/// The kernel resumes a dump by position, so a dump that services or real
+/// servers are added to while it runs can list one twice (ipvsadm 1.31
+/// prints it twice): keep the first.
+fn without_repeats<T, K: Eq + std::hash::Hash>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<T> {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items
+        .into_iter()
+        .filter(|item| seen.insert(key(item)))
+        .collect()
+}
+
 /// `/sbin/modprobe -- ip_vs`, no shell, no PATH; its outcome shows in
 /// whether the family resolves afterwards.
 fn load_ipvs_module() {
@@ -351,7 +365,8 @@ impl IpvsBackend for NetlinkIpvs {
 
     fn services(&mut self) -> Result<Vec<Service>> {
         let request = IpvsMessage::new(IpvsCmd::GetService, vec![]);
-        self.call_services(Op::GetServices, request, true)
+        let services = self.call_services(Op::GetServices, request, true)?;
+        Ok(without_repeats(services, |s| s.id))
     }
 
     fn service(&mut self, id: &ServiceId) -> Result<Service> {
@@ -379,7 +394,7 @@ impl IpvsBackend for NetlinkIpvs {
             })
             .map_err(decode_err)
         })?;
-        Ok(dests)
+        Ok(without_repeats(dests, |d| (d.addr, d.port)))
     }
 
     // The kernel runs one dump per socket at a time (a second one gets

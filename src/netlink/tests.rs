@@ -972,3 +972,12 @@ fn top_level_containers_carry_the_nested_flag() {
     assert!(nla.nested_flag());
     assert_eq!(nla.kind(), 1);
 }
+
+#[test]
+fn a_dump_that_lists_an_entry_twice_keeps_the_first() {
+    let kept = super::without_repeats(
+        vec![(1, 'a'), (2, 'b'), (1, 'c'), (3, 'd'), (2, 'e')],
+        |e| e.0,
+    );
+    assert_eq!(kept, vec![(1, 'a'), (2, 'b'), (3, 'd')]);
+}

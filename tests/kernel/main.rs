@@ -16,6 +16,7 @@ mod cli;
 mod demo;
 mod harness;
 mod readme;
+mod reliability;
 mod slice;
 mod views;
 
@@ -27,5 +28,6 @@ fn main() {
     tests.extend(demo::tests());
     tests.extend(views::tests());
     tests.extend(readme::tests());
+    tests.extend(reliability::tests());
     support::runner::main(tests);
 }
