@@ -17,12 +17,20 @@ use crate::error::IpvsError;
 use crate::model::{Daemon, Dest, Service, ServiceId, Timeouts};
 use crate::run::{self, EXIT_KERNEL, Session, Streams};
 
+/// Most changes collected before they are sent (pipelined). It bounds
+/// memory: lines are parsed again as they are applied, so a restore
+/// of any size holds its input text and one batch, not every parsed line.
+const BATCH: usize = 4096;
+
 /// Runs a restore from `io.stdin`.
 pub fn run(s: &mut Session, atomic: bool, io: &mut Streams) -> io::Result<i32> {
     let mut input = Vec::new();
     io.stdin.read_to_end(&mut input)?;
 
-    let (steps, invalid) = parse_all(&s.argv0, &input);
+    // First pass: check every line, keeping only the errors.
+    let invalid: Vec<(usize, cli::UsageError)> = parse_lines(&s.argv0, &input)
+        .filter_map(|(line, parsed)| parsed.err().map(|e| (line, e)))
+        .collect();
     if let Some((_, first)) = invalid.first() {
         for (line, e) in &invalid {
             writeln!(io.stderr, "line {line}: {}", e.message)?;
@@ -48,21 +56,32 @@ pub fn run(s: &mut Session, atomic: bool, io: &mut Streams) -> io::Result<i32> {
         None
     };
 
+    // Second pass: the same lines, all valid now, applied in batches.
     let mut applier = Applier {
+        lines: Vec::new(),
         pending: Vec::new(),
         failures: 0,
         atomic,
     };
-    for (line, inv) in &steps {
+    let argv0 = s.argv0.clone();
+    for (line, parsed) in parse_lines(&argv0, &input) {
+        let Ok(inv) = parsed else { continue };
         if let Some(change) = change_of(&inv.command) {
-            applier.pending.push((*line, change));
+            applier.lines.push(line);
+            applier.pending.push(change);
+            if applier.pending.len() >= BATCH {
+                applier.flush(s, tracker.as_mut(), io)?;
+                if atomic && applier.failures > 0 {
+                    break;
+                }
+            }
             continue;
         }
         applier.flush(s, tracker.as_mut(), io)?;
         if atomic && applier.failures > 0 {
             break;
         }
-        let rc = run::execute_command(s, &inv.command, inv, io)?;
+        let rc = run::execute_command(s, &inv.command, &inv, io)?;
         if rc != 0 {
             applier.failures += 1;
         }
@@ -78,24 +97,22 @@ pub fn run(s: &mut Session, atomic: bool, io: &mut Streams) -> io::Result<i32> {
     Ok(EXIT_KERNEL)
 }
 
-type Parsed = (Vec<(usize, Invocation)>, Vec<(usize, cli::UsageError)>);
-
-/// Parses every line; returns the valid steps and the invalid lines, both
-/// with 1-based line numbers. Blank lines and `#` comments are skipped.
-fn parse_all(argv0: &str, input: &[u8]) -> Parsed {
-    let mut steps = Vec::new();
-    let mut invalid = Vec::new();
-    for (i, line) in input.split(|b| *b == b'\n').enumerate() {
-        let tokens = cli::tokenize_restore_line(line);
-        if tokens.is_empty() || tokens[0].starts_with('#') {
-            continue;
-        }
-        match cli::parse_restore_line(argv0, &tokens) {
-            Ok(inv) => steps.push((i + 1, inv)),
-            Err(e) => invalid.push((i + 1, e)),
-        }
-    }
-    (steps, invalid)
+/// Parses the input line by line: each non-blank, non-`#` line with its
+/// 1-based number and its parse result.
+fn parse_lines<'a>(
+    argv0: &'a str,
+    input: &'a [u8],
+) -> impl Iterator<Item = (usize, Result<Invocation, cli::UsageError>)> + 'a {
+    input
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter_map(move |(i, line)| {
+            let tokens = cli::tokenize_restore_line(line);
+            if tokens.is_empty() || tokens[0].starts_with('#') {
+                return None;
+            }
+            Some((i + 1, cli::parse_restore_line(argv0, &tokens)))
+        })
 }
 
 /// The table change a command makes, if it is one.
@@ -142,7 +159,9 @@ fn destructive(change: &Change) -> bool {
 /// destructive change starting a new one, and stops at the first segment
 /// with a failure: nothing destructive is ever sent after a failed line.
 struct Applier {
-    pending: Vec<(usize, Change)>,
+    /// Line numbers of `pending`, one each.
+    lines: Vec<usize>,
+    pending: Vec<Change>,
     failures: usize,
     atomic: bool,
 }
@@ -154,20 +173,29 @@ impl Applier {
         mut tracker: Option<&mut Tracker>,
         io: &mut Streams,
     ) -> io::Result<()> {
+        let lines = std::mem::take(&mut self.lines);
         let pending = std::mem::take(&mut self.pending);
         if !self.atomic {
-            return self.send(s, tracker, io, &pending);
+            return self.send(s, tracker, io, &lines, &pending);
         }
-        let mut rest = &pending[..];
-        while !rest.is_empty() && self.failures == 0 {
+        let mut start = 0;
+        while start < pending.len() && self.failures == 0 {
+            let rest = &pending[start..];
             let end = rest
                 .iter()
                 .skip(1)
                 .take(ATOMIC_SEGMENT - 1)
-                .position(|(_, c)| destructive(c))
+                .position(destructive)
                 .map_or(rest.len().min(ATOMIC_SEGMENT), |i| i + 1);
-            self.send(s, tracker.as_deref_mut(), io, &rest[..end])?;
-            rest = &rest[end..];
+            let range = start..start + end;
+            self.send(
+                s,
+                tracker.as_deref_mut(),
+                io,
+                &lines[range.clone()],
+                &pending[range],
+            )?;
+            start += end;
         }
         Ok(())
     }
@@ -177,22 +205,21 @@ impl Applier {
         s: &mut Session,
         mut tracker: Option<&mut Tracker>,
         io: &mut Streams,
-        batch: &[(usize, Change)],
+        lines: &[usize],
+        changes: &[Change],
     ) -> io::Result<()> {
-        if batch.is_empty() {
+        let (Some(first), Some(last)) = (lines.first(), lines.last()) else {
             return Ok(());
-        }
-        let changes: Vec<Change> = batch.iter().map(|(_, c)| c.clone()).collect();
-        let results = match s.ipvs.apply(&changes) {
+        };
+        let results = match s.ipvs.apply(changes) {
             Ok(r) => r,
             Err(e) => {
-                let (first, last) = (batch[0].0, batch[batch.len() - 1].0);
                 writeln!(io.stderr, "lines {first}-{last}: {e}")?;
-                self.failures += batch.len();
+                self.failures += changes.len();
                 return Ok(());
             }
         };
-        for ((line, change), result) in batch.iter().zip(results) {
+        for ((line, change), result) in lines.iter().zip(changes).zip(results) {
             match result {
                 Ok(()) => {
                     if let Some(t) = tracker.as_deref_mut() {
