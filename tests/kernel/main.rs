@@ -12,6 +12,7 @@
 #[macro_use]
 mod support;
 
+mod attributes;
 mod cli;
 mod demo;
 mod harness;
@@ -25,5 +26,6 @@ fn main() {
     tests.extend(cli::tests());
     tests.extend(demo::tests());
     tests.extend(views::tests());
+    tests.extend(attributes::tests());
     support::runner::main(tests);
 }
