@@ -16,6 +16,7 @@ mod attributes;
 mod cli;
 mod demo;
 mod harness;
+mod netns;
 mod slice;
 mod views;
 
@@ -27,5 +28,6 @@ fn main() {
     tests.extend(demo::tests());
     tests.extend(views::tests());
     tests.extend(attributes::tests());
+    tests.extend(netns::tests());
     support::runner::main(tests);
 }
