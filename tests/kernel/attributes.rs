@@ -862,8 +862,8 @@ struct DaemonCase {
     what: &'static str,
     start: &'static [&'static str],
     stop: &'static [&'static str],
-    /// `(state, mcast_ifn, syncid, sync_maxlen, mcast_group, mcast_port, mcast_ttl)`
-    /// of each daemon, as `--daemon --json` must list them.
+    /// The `daemons` array ours `--daemon --json` must print (the unset
+    /// attributes show the kernel's defaults).
     json: &'static str,
 }
 
@@ -1032,16 +1032,13 @@ struct Pods<'a> {
 }
 
 impl Pods<'_> {
-    fn step(&self, step: &str, requests: u32) -> std::process::Output {
+    /// The scenario's `setup` or `cleanup` step.
+    fn step(&self, step: &str) -> std::process::Output {
         let path = self.script.path().to_string_lossy().into_owned();
         let ours = self.ns.ours_path().to_string_lossy().into_owned();
         self.ns.sh_env(
             &format!("sh '{path}' {step}"),
-            &[
-                ("LAB_NS_PREFIX", &self.prefix),
-                ("IPVSADM", &ours),
-                ("REQUESTS", &requests.to_string()),
-            ],
+            &[("LAB_NS_PREFIX", &self.prefix), ("IPVSADM", &ours)],
         )
     }
 
@@ -1065,7 +1062,7 @@ impl Pods<'_> {
 
 impl Drop for Pods<'_> {
     fn drop(&mut self) {
-        let _ = self.step("cleanup", 0);
+        let _ = self.step("cleanup");
     }
 }
 
@@ -1229,7 +1226,7 @@ fn traffic_counters_stats64_and_zero(ns: &Ns) -> TestResult {
         script,
         prefix: ns.unique("a") + "-",
     };
-    let setup = pods.step("setup", 0);
+    let setup = pods.step("setup");
     assert!(
         setup.status.success(),
         "scenario setup:\n{}",
