@@ -123,7 +123,7 @@ fn make_table_with_netns(ns: &Ns, netns: &str) {
 
 /// A service added with `--netns NAME` is in that namespace's table (as
 /// `ip netns exec NAME ipvsadm-1.31` sees it), not in ours; listings,
-/// JSON, `--set`/`--timeout` and `-C` with `--netns` act there too.
+/// JSON, `--set`/`--timeout`, `-C` and `-R` with `--netns` act there too.
 fn a_named_namespace_holds_what_netns_commands_make(ns: &Ns) -> TestResult {
     let named = NamedNetns::new(ns);
     let name = named.name.as_str();
@@ -202,6 +202,21 @@ fn a_named_namespace_holds_what_netns_commands_make(ns: &Ns) -> TestResult {
     assert_eq!(
         text(&named.exec(ns.reference_path(), &["-Sn"]).stdout),
         EMPTY_SAVE
+    );
+    assert_eq!(
+        text(&ns.reference(&["-Sn"]).stdout),
+        "-A -t 10.6.0.1:80 -s wlc\n",
+        "the test's own table is untouched"
+    );
+
+    // -R there, from stdin.
+    assert_ok(
+        "-R with --netns",
+        &ns.ours_stdin(&with_netns(name, &["-R"]), NAMED_TABLE_SAVE),
+    );
+    assert_eq!(
+        text(&named.exec(ns.reference_path(), &["-Sn"]).stdout),
+        NAMED_TABLE_SAVE
     );
     assert_eq!(
         text(&ns.reference(&["-Sn"]).stdout),
