@@ -12,9 +12,11 @@
 #[macro_use]
 mod support;
 
+mod attributes;
 mod cli;
 mod demo;
 mod harness;
+mod netns;
 mod readme;
 mod reliability;
 mod slice;
@@ -29,5 +31,7 @@ fn main() {
     tests.extend(views::tests());
     tests.extend(readme::tests());
     tests.extend(reliability::tests());
+    tests.extend(attributes::tests());
+    tests.extend(netns::tests());
     support::runner::main(tests);
 }
