@@ -119,6 +119,52 @@ pub fn read_table(
         .collect())
 }
 
+/// Services in ipvsadm's order (or the kernel's with `nosort`), for
+/// [`for_each_entry`]: a listing reads these first, so it fails before
+/// printing anything when IPVS cannot list.
+pub fn read_services(
+    ipvs: &mut dyn IpvsBackend,
+    nosort: bool,
+) -> Result<Vec<crate::model::Service>, IpvsError> {
+    let mut services = ipvs.services()?;
+    if !nosort {
+        sort::sort_services(&mut services);
+    }
+    Ok(services)
+}
+
+/// Why a streamed listing stopped.
+pub enum ListingError {
+    Kernel(IpvsError),
+    Output(io::Error),
+}
+
+/// Hands each of `services` with its real servers (kernel order) to `f`,
+/// reading one service's real servers at a time, as ipvsadm does: a
+/// listing of any size holds the services and one service's real servers.
+pub fn for_each_entry(
+    ipvs: &mut dyn IpvsBackend,
+    services: Vec<crate::model::Service>,
+    mut f: impl FnMut(&ServiceEntry) -> io::Result<()>,
+) -> Result<(), ListingError> {
+    for service in services {
+        let dests = ipvs.dests(&service.id).map_err(ListingError::Kernel)?;
+        f(&ServiceEntry { service, dests }).map_err(ListingError::Output)?;
+    }
+    Ok(())
+}
+
+/// Ends a streamed listing: output errors go up (a closed pipe ends the
+/// program quietly); a kernel error mid-way is reported like a listing that
+/// could not start.
+fn finish_listing(io: &mut Streams, result: Result<(), ListingError>) -> io::Result<i32> {
+    match result {
+        Ok(()) => Ok(0),
+        Err(ListingError::Output(e)) => Err(e),
+        Err(ListingError::Kernel(e)) => listing_failed(io, &e),
+    }
+}
+
 /// Reads one service and its real servers (kernel order).
 pub fn read_service(
     ipvs: &mut dyn IpvsBackend,
@@ -149,19 +195,18 @@ pub fn list_text(s: &mut Session, list: &ListCmd, io: &mut Streams) -> io::Resul
     let fmt: &ListFormat = &list.format;
     match &list.what {
         ListWhat::Table => {
-            let table = match read_table(s.ipvs, fmt.nosort) {
+            let services = match read_services(s.ipvs, fmt.nosort) {
                 Ok(t) => t,
                 Err(e) => return listing_failed(io, &e),
             };
+            output::text::write_table_header(io.stdout, &s.info)?;
+            output::text::write_title(io.stdout, fmt)?;
+            let names = s.names;
             let out = &mut *io.stdout;
-            output::text::write_table_header(out, &s.info)?;
-            output::text::write_title(out, fmt)?;
-            for e in &table {
-                output::text::write_service_entry(
-                    out, &e.service, &e.dests, fmt, s.names,
-                )?;
-            }
-            Ok(0)
+            let result = for_each_entry(s.ipvs, services, |e| {
+                output::text::write_service_entry(out, &e.service, &e.dests, fmt, names)
+            });
+            finish_listing(io, result)
         }
         ListWhat::Service(svc) => {
             let entry = match read_service(s.ipvs, svc) {
@@ -238,14 +283,14 @@ fn listing_failed(io: &mut Streams, e: &IpvsError) -> io::Result<i32> {
 }
 
 fn save(s: &mut Session, numeric: bool, io: &mut Streams) -> io::Result<i32> {
-    let table = match read_table(s.ipvs, false) {
+    let services = match read_services(s.ipvs, false) {
         Ok(t) => t,
         Err(e) => return listing_failed(io, &e),
     };
-    for e in &table {
-        output::save::write_save_entry(
-            io.stdout, &e.service, &e.dests, numeric, s.names,
-        )?;
-    }
-    Ok(0)
+    let names = s.names;
+    let out = &mut *io.stdout;
+    let result = for_each_entry(s.ipvs, services, |e| {
+        output::save::write_save_entry(out, &e.service, &e.dests, numeric, names)
+    });
+    finish_listing(io, result)
 }
