@@ -18,12 +18,6 @@ pub(crate) fn push_left(line: &mut Vec<u8>, text: &[u8], width: usize) {
     line.resize(line.len() + width.saturating_sub(text.len()), b' ');
 }
 
-/// printf `%<width>s`: right-aligned, never cut.
-pub(crate) fn push_right(line: &mut Vec<u8>, text: &[u8], width: usize) {
-    line.resize(line.len() + width.saturating_sub(text.len()), b' ');
-    line.extend_from_slice(text);
-}
-
 /// `svc_name[n] = '\0'`: keep at most `n` bytes.
 pub(crate) fn truncate(mut text: Vec<u8>, n: usize) -> Vec<u8> {
     text.truncate(n);
@@ -127,7 +121,10 @@ pub(crate) fn addrport_to_anyname(
         IpAddr::V6(_) => ("[", "]"),
     };
     let text = if numeric {
-        format!("{open}{}{close}:{port}", ntop(addr))
+        match addr {
+            IpAddr::V4(a) => format!("{a}:{port}"),
+            IpAddr::V6(_) => format!("{open}{}{close}:{port}", ntop(addr)),
+        }
     } else {
         let host = names.host(addr).unwrap_or_else(|| ntop(addr));
         let service = proto
@@ -169,28 +166,26 @@ pub(crate) fn has_sched_flags(flags: ServiceFlags) -> bool {
 /// `print_largenum`: a 64-bit counter in a 9-column field, scaled to
 /// K/M/G/T (thresholds 1e8/1e9/1e11/1e14) unless `exact`.
 pub(crate) fn push_largenum(line: &mut Vec<u8>, value: u64, exact: bool) {
-    if exact {
-        let digits = value.to_string();
-        let width = if digits.len() <= 8 {
-            9
+    use std::io::Write;
+    // Writing to a Vec cannot fail.
+    let _ = if exact {
+        // %9llu, or wider with one leading space when it has more digits.
+        if value < 100_000_000 {
+            write!(line, "{value:9}")
         } else {
-            digits.len() + 1
-        };
-        push_right(line, digits.as_bytes(), width);
-        return;
-    }
-    let text = if value < 100_000_000 {
-        format!("{value:9}")
+            write!(line, " {value}")
+        }
+    } else if value < 100_000_000 {
+        write!(line, "{value:9}")
     } else if value < 1_000_000_000 {
-        format!("{:8}K", value / 1_000)
+        write!(line, "{:8}K", value / 1_000)
     } else if value < 100_000_000_000 {
-        format!("{:8}M", value / 1_000_000)
+        write!(line, "{:8}M", value / 1_000_000)
     } else if value < 100_000_000_000_000 {
-        format!("{:8}G", value / 1_000_000_000)
+        write!(line, "{:8}G", value / 1_000_000_000)
     } else {
-        format!("{:8}T", value / 1_000_000_000_000)
+        write!(line, "{:8}T", value / 1_000_000_000_000)
     };
-    line.extend_from_slice(text.as_bytes());
 }
 
 #[cfg(test)]

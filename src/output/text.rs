@@ -255,50 +255,53 @@ fn push_service_details(buf: &mut Vec<u8>, svc_name: &[u8], svc: &Service) {
 /// The columns after the 28-wide dest name (each layout's printf).
 fn push_dest_columns(buf: &mut Vec<u8>, dest: &Dest, layout: Layout, exact: bool) {
     let s = &dest.stats;
-    let text = match layout {
+    // Writing to a Vec cannot fail; formatting straight into it saves an
+    // allocation per line.
+    let _ = match layout {
         Layout::Stats => {
             for value in [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes] {
                 push_largenum(buf, value, exact);
             }
-            String::from("\n")
+            buf.write_all(b"\n")
         }
         Layout::Rate => {
             // cps/inpps/outpps are never scaled (plain %8llu), even
             // without --exact.
-            buf.extend_from_slice(
-                format!(" {:8} {:8} {:8}", s.cps, s.inpps, s.outpps).as_bytes(),
-            );
+            let _ = write!(buf, " {:8} {:8} {:8}", s.cps, s.inpps, s.outpps);
             for value in [s.inbps, s.outbps] {
                 push_largenum(buf, value, exact);
             }
-            String::from("\n")
+            buf.write_all(b"\n")
         }
-        Layout::Thresholds => format!(
-            " {:<10} {:<10} {:<10} {:<10}\n",
+        Layout::Thresholds => writeln!(
+            buf,
+            " {:<10} {:<10} {:<10} {:<10}",
             dest.u_threshold, dest.l_threshold, dest.active_conns, dest.inact_conns
         ),
         // The weight is printed with %u here: negative weights wrap.
-        Layout::PersistentConn => format!(
-            " {:<9} {:<11} {:<10} {:<10}\n",
+        Layout::PersistentConn => writeln!(
+            buf,
+            " {:<9} {:<11} {:<10} {:<10}",
             dest.weight as u32, dest.persist_conns, dest.active_conns, dest.inact_conns
         ),
-        Layout::TunInfo => format!(
-            " {:<7} {:<13} {:<6} {:<10} {:<10}\n",
+        Layout::TunInfo => writeln!(
+            buf,
+            " {:<7} {:<13} {:<6} {:<10} {:<10}",
             fwd_name(dest.fwd),
             tunnel_info(dest),
             dest.weight,
             dest.active_conns,
             dest.inact_conns
         ),
-        Layout::Plain => format!(
-            " {:<7} {:<6} {:<10} {:<10}\n",
+        Layout::Plain => writeln!(
+            buf,
+            " {:<7} {:<6} {:<10} {:<10}",
             fwd_name(dest.fwd),
             dest.weight,
             dest.active_conns,
             dest.inact_conns
         ),
     };
-    buf.extend_from_slice(text.as_bytes());
 }
 
 /// The Forward column; 1.31 passes NULL for unknown methods and glibc
