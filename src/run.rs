@@ -145,11 +145,11 @@ pub enum ListingError {
 pub fn for_each_entry(
     ipvs: &mut dyn IpvsBackend,
     services: Vec<crate::model::Service>,
-    mut f: impl FnMut(&ServiceEntry) -> io::Result<()>,
+    mut f: impl FnMut(ServiceEntry) -> io::Result<()>,
 ) -> Result<(), ListingError> {
     for service in services {
         let dests = ipvs.dests(&service.id).map_err(ListingError::Kernel)?;
-        f(&ServiceEntry { service, dests }).map_err(ListingError::Output)?;
+        f(ServiceEntry { service, dests }).map_err(ListingError::Output)?;
     }
     Ok(())
 }
@@ -157,7 +157,10 @@ pub fn for_each_entry(
 /// Ends a streamed listing: output errors go up (a closed pipe ends the
 /// program quietly); a kernel error mid-way is reported like a listing that
 /// could not start.
-fn finish_listing(io: &mut Streams, result: Result<(), ListingError>) -> io::Result<i32> {
+pub fn finish_listing(
+    io: &mut Streams,
+    result: Result<(), ListingError>,
+) -> io::Result<i32> {
     match result {
         Ok(()) => Ok(0),
         Err(ListingError::Output(e)) => Err(e),

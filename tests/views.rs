@@ -426,6 +426,27 @@ fn every_listing_flag_gives_the_same_complete_document() {
 }
 
 #[test]
+fn the_streamed_table_document_is_the_whole_document_serialized() {
+    // `-Ln --json` writes a service at a time; the bytes must be those of
+    // the document built whole (as --pretty still builds it), sorted alike.
+    for args in [&["-Ln", "--json"][..], &["-Ln", "--json", "--nosort"]] {
+        let mut fake = table_fake();
+        let streamed = run_on(&mut fake, args);
+        assert_eq!(streamed.rc, 0, "{}", streamed.stderr);
+        let nosort = args.contains(&"--nosort");
+        let info = ipvsadm_rs::backend::IpvsBackend::info(&mut fake).unwrap();
+        let raw = run::read_table(&mut fake, nosort).unwrap();
+        let entries = ipvsadm_rs::render::in_listing_order(&raw, nosort);
+        let doc = ipvsadm_rs::render::json::table(&info, &entries);
+        let whole = serde_json::to_string(&doc).unwrap() + "\n";
+        assert_eq!(streamed.stdout, whole, "{args:?}");
+        let pretty = run_on(&mut fake, &[args, &["--pretty"]].concat());
+        let pretty: Value = serde_json::from_str(&pretty.stdout).unwrap();
+        assert_eq!(pretty, serde_json::from_str::<Value>(&whole).unwrap());
+    }
+}
+
+#[test]
 fn single_service_json_is_the_table_document_with_one_service() {
     let doc = json_of(&["-Ln", "-t", "10.200.1.76:9000", "--json"]);
     assert_table_schema(&doc);

@@ -27,6 +27,7 @@
 //! `--rate`, `--thresholds`, `--persistent-conn`, `--tun-info`, `--exact`,
 //! `-n`) do not change the document: everything is always included.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -66,7 +67,7 @@ pub struct JsonInfo {
 #[serde(deny_unknown_fields)]
 pub struct JsonService {
     /// `"inet"` or `"inet6"`.
-    pub af: String,
+    pub af: Cow<'static, str>,
     /// `"tcp"`, `"udp"`, `"sctp"`, or `null` for fwmark services.
     pub protocol: Option<String>,
     /// Virtual address; `null` for fwmark services.
@@ -102,11 +103,11 @@ pub struct JsonService {
 #[serde(deny_unknown_fields)]
 pub struct JsonRealServer {
     /// `"inet"` or `"inet6"` (may differ from the service's for tunnels).
-    pub af: String,
+    pub af: Cow<'static, str>,
     pub addr: String,
     pub port: u16,
     /// `"masq"`, `"local"`, `"tunnel"`, `"route"`, or `"bypass"`.
-    pub fwd_method: String,
+    pub fwd_method: Cow<'static, str>,
     /// The raw forwarding method number.
     pub fwd_method_raw: u32,
     pub weight: i32,
@@ -213,12 +214,11 @@ pub struct JsonConnection {
     pub pe_data: Option<String>,
 }
 
-fn family_name(f: Family) -> String {
-    match f {
+fn family_name(f: Family) -> Cow<'static, str> {
+    Cow::Borrowed(match f {
         Family::Inet => "inet",
         Family::Inet6 => "inet6",
-    }
-    .to_string()
+    })
 }
 
 fn protocol_name(p: Protocol) -> String {
@@ -370,7 +370,7 @@ impl From<&Dest> for JsonRealServer {
             af: family_name(d.family),
             addr: addr_string(&d.addr),
             port: d.port,
-            fwd_method: fwd_method.to_string(),
+            fwd_method: Cow::Borrowed(fwd_method),
             fwd_method_raw: d.fwd.raw(),
             weight: d.weight,
             u_threshold: d.u_threshold,

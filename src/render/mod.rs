@@ -30,6 +30,9 @@ pub fn list(
         return run::list_text(s, list, io);
     }
     match &list.what {
+        ListWhat::Table if style == OutputStyle::Json && !pretty => {
+            stream_json_table(s, list, io)
+        }
         ListWhat::Table | ListWhat::Service(_) => {
             let entries = match read_raw(s, list) {
                 Ok(e) => e,
@@ -78,6 +81,45 @@ pub fn list(
             }
         }
     }
+}
+
+/// The table as one JSON document, written a service at a time as its real
+/// servers are read (the bytes of [`json::table`] serialized whole): a
+/// listing of any size holds one service's real servers, as `-Ln` does.
+fn stream_json_table(
+    s: &mut Session,
+    list: &ListCmd,
+    io: &mut Streams,
+) -> io::Result<i32> {
+    let nosort = list.format.nosort;
+    let services = match run::read_services(s.ipvs, nosort) {
+        Ok(services) => services,
+        Err(e) => return listing_failed(io, &e),
+    };
+    let out = &mut *io.stdout;
+    write!(
+        out,
+        "{{\"schema_version\":{},\"ipvs\":",
+        json::SCHEMA_VERSION
+    )?;
+    serde_json::to_writer(&mut *out, &json::JsonInfo::from(&s.info))?;
+    out.write_all(b",\"services\":[")?;
+    let mut first = true;
+    let result = run::for_each_entry(s.ipvs, services, |mut entry| {
+        if !first {
+            out.write_all(b",")?;
+        }
+        first = false;
+        if !nosort {
+            crate::output::sort::sort_dests(&mut entry.dests);
+        }
+        serde_json::to_writer(&mut *out, &json::JsonService::from(&entry))?;
+        Ok(())
+    });
+    if result.is_ok() {
+        out.write_all(b"]}\n")?;
+    }
+    run::finish_listing(io, result)
 }
 
 /// Reports a listing that could not be read exactly as the text listing
