@@ -106,10 +106,7 @@ pub fn read_table(
     ipvs: &mut dyn IpvsBackend,
     nosort: bool,
 ) -> Result<Vec<ServiceEntry>, IpvsError> {
-    let mut services = ipvs.services()?;
-    if !nosort {
-        sort::sort_services(&mut services);
-    }
+    let services = read_services(ipvs, nosort)?;
     let ids: Vec<_> = services.iter().map(|s| s.id).collect();
     let all_dests = ipvs.dests_many(&ids)?;
     Ok(services
