@@ -734,7 +734,7 @@ fn large_fwmark_is_kept_unsigned(ns: &Ns) {
         assert_ok(&describe(&cmd), &out);
         ns.assert_same(&["-Ln"]);
         assert_eq!(
-            stdout_text(&ns.reference(&["-Sn"])),
+            stdout_text(&ns.reference_read(&["-Sn"])),
             "-A -f -294967296 -s rr\n",
             "ipvsadm 1.31 -Sn"
         );
@@ -768,7 +768,7 @@ fn deletes_and_flush_round_trip(ns: &Ns) -> TestResult {
 /// `IPVS_CMD_GET_INFO`: ours `--json` `ipvs` says what 1.31 prints in the
 /// `-Ln` header (`IP Virtual Server version 1.2.1 (size=4096)`).
 fn info_matches_the_listing_header(ns: &Ns) -> TestResult {
-    let header = stdout_text(&ns.reference(&["-Ln"]));
+    let header = stdout_text(&ns.reference_read(&["-Ln"]));
     let first = header.lines().next().unwrap_or_default();
     let rest = first
         .strip_prefix("IP Virtual Server version ")
@@ -1076,11 +1076,6 @@ impl Drop for HeldConnection {
     }
 }
 
-/// Waits for the kernel's estimator (every 2 s) to publish the counters.
-fn settle() {
-    std::thread::sleep(Duration::from_millis(2500));
-}
-
 /// The counters 1.31 prints with `--stats --exact` for each service and
 /// real server line: `(label, [conns, inpkts, outpkts, inbytes, outbytes])`.
 fn exact_stats(text: &str) -> Vec<(String, [u64; 5])> {
@@ -1153,7 +1148,7 @@ fn json_conns(doc: &Value, service_port: u64) -> Vec<(String, [u64; 3])> {
 /// every listing view matches 1.31's byte for byte.
 #[track_caller]
 fn counters_agree(ns: &Ns, when: &str) -> Vec<(String, [u64; 5])> {
-    let reference = stdout_text(&ns.reference(&["-Ln", "--stats", "--exact"]));
+    let reference = stdout_text(&ns.reference_read(&["-Ln", "--stats", "--exact"]));
     let exact = exact_stats(&reference);
     let json = json_stats(&ours_json(ns, &["-Ln"]));
     assert_eq!(
@@ -1259,7 +1254,7 @@ fn traffic_counters_stats64_and_zero(ns: &Ns) -> TestResult {
             .stderr(Stdio::null())
             .spawn()?,
     );
-    settle();
+    ns.await_settled_counters();
 
     let before = counters_agree(ns, "after traffic");
     let rr = counters_of(&before, &format!("TCP {RR_SERVICE}"));
@@ -1312,7 +1307,7 @@ fn traffic_counters_stats64_and_zero(ns: &Ns) -> TestResult {
     ] {
         pods.requests(zeroed, 5);
         pods.requests(kept, 2);
-        settle();
+        ns.await_settled_counters();
         let before = counters_agree(ns, "before -Z <service>");
         let cmd = ["-Z", "-t", zeroed];
         let out = if zero_with_ours {
@@ -1321,7 +1316,7 @@ fn traffic_counters_stats64_and_zero(ns: &Ns) -> TestResult {
             ns.reference(&cmd)
         };
         assert_ok(&describe(&cmd), &out);
-        settle();
+        ns.await_settled_counters();
         let after = counters_agree(ns, &format!("after {}", describe(&cmd)));
         for (label, counters) in service_rows(&after, zeroed) {
             assert_eq!(counters, [0; 5], "{label} after {}", describe(&cmd));
@@ -1342,7 +1337,7 @@ fn traffic_counters_stats64_and_zero(ns: &Ns) -> TestResult {
     for zero_with_ours in [true, false] {
         pods.requests(RR_SERVICE, 3);
         pods.requests(PERSISTENT_SERVICE, 3);
-        settle();
+        ns.await_settled_counters();
         let before = counters_agree(ns, "before -Z");
         assert!(before.iter().any(|(_, c)| c[0] > 0), "{before:?}");
         let out = if zero_with_ours {
@@ -1351,7 +1346,7 @@ fn traffic_counters_stats64_and_zero(ns: &Ns) -> TestResult {
             ns.reference(&["-Z"])
         };
         assert_ok("ipvsadm -Z", &out);
-        settle();
+        ns.await_settled_counters();
         let after = counters_agree(ns, "after -Z");
         for (label, counters) in &after {
             assert_eq!(*counters, [0; 5], "{label} after -Z");

@@ -1,8 +1,6 @@
 //! The kube-proxy demo (`tests/lab/scenarios/kube-demo.sh`, as `tests/lab/demo`
 //! runs it) as a test: round-robin spread and `--stats` of real traffic.
 
-use std::time::Duration;
-
 use crate::support::runner::{inside_lab, on_path};
 use crate::support::{Ns, TestResult, Trial, compare::render};
 
@@ -93,8 +91,14 @@ fn kube_proxy_rr_spread_and_stats(ns: &Ns) -> TestResult {
     );
 
     // Counters are published by the kernel's estimator every 2 s.
-    std::thread::sleep(Duration::from_secs(3));
-    let reference = ns.reference(&["-Ln", "--stats", "--exact"]);
+    ns.await_stats("the service's 100 connections", |text| {
+        text.lines().any(|l| {
+            l.starts_with("TCP  10.200.1.76:9000")
+                && l.split_whitespace().nth(2) == Some("100")
+        })
+    });
+    ns.await_settled_counters();
+    let reference = ns.reference_read(&["-Ln", "--stats", "--exact"]);
     let text = String::from_utf8_lossy(&reference.stdout).into_owned();
     let conns = |prefix: &str| -> Vec<u64> {
         text.lines()

@@ -31,7 +31,7 @@ fn commands_run_in_the_test_netns(ns: &Ns) -> TestResult {
 
 fn reference_sees_an_empty_table(ns: &Ns) -> TestResult {
     assert!(ns.table_is_empty(), "{}", ns.proc_ip_vs());
-    let out = ns.reference(&["-Ln"]);
+    let out = ns.reference_read(&["-Ln"]);
     crate::support::assert_text_eq(
         "ipvsadm 1.31 -Ln in a fresh netns",
         "IP Virtual Server version 1.2.1 (size=4096)\n\

@@ -139,7 +139,7 @@ fn a_named_namespace_holds_what_netns_commands_make(ns: &Ns) -> TestResult {
     crate::support::assert_text_eq(
         "ipvsadm-1.31 -Sn in the test's own namespace",
         EMPTY_SAVE,
-        &text(&ns.reference(&["-Sn"]).stdout),
+        &text(&ns.reference_read(&["-Sn"]).stdout),
     );
     assert!(ns.table_is_empty(), "{}", ns.proc_ip_vs());
     crate::support::assert_text_eq(
@@ -204,7 +204,7 @@ fn a_named_namespace_holds_what_netns_commands_make(ns: &Ns) -> TestResult {
         EMPTY_SAVE
     );
     assert_eq!(
-        text(&ns.reference(&["-Sn"]).stdout),
+        text(&ns.reference_read(&["-Sn"]).stdout),
         "-A -t 10.6.0.1:80 -s wlc\n",
         "the test's own table is untouched"
     );
@@ -219,7 +219,7 @@ fn a_named_namespace_holds_what_netns_commands_make(ns: &Ns) -> TestResult {
         NAMED_TABLE_SAVE
     );
     assert_eq!(
-        text(&ns.reference(&["-Sn"]).stdout),
+        text(&ns.reference_read(&["-Sn"]).stdout),
         "-A -t 10.6.0.1:80 -s wlc\n",
         "the test's own table is untouched"
     );
@@ -261,7 +261,7 @@ fn a_namespace_path_works_like_its_name(ns: &Ns) -> TestResult {
         NAMED_TABLE_SAVE,
         "made through {path}"
     );
-    assert_eq!(text(&ns.reference(&["-Sn"]).stdout), EMPTY_SAVE);
+    assert_eq!(text(&ns.reference_read(&["-Sn"]).stdout), EMPTY_SAVE);
     let by_path = ns.ours(&with_netns(&path, &["-Ln"]));
     let by_name = ns.ours(&with_netns(&named.name, &["-Ln"]));
     assert_same_output(&format!("--netns {path} vs its name"), &by_path, &by_name);

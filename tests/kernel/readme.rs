@@ -121,7 +121,7 @@ fn usage_block_behaves_like_ipvsadm_1_31(ns: &Ns) -> TestResult {
             "README usage block:\n{}",
             render(&out)
         );
-        let saved = ns.reference(&["-Sn"]);
+        let saved = ns.reference_read(&["-Sn"]);
         let rules = std::fs::read_to_string(dir.path().join("rules"))?;
         assert_text_eq("-R restored what -Sn saved", &rules, &text(&saved));
         results.push((out, saved));

@@ -78,10 +78,10 @@ fn stderr_text(out: &Output) -> String {
 /// timeouts.
 fn table_by_reference(ns: &Ns) -> [String; 3] {
     [
-        stdout_of("ipvsadm-1.31 -Sn", &ns.reference(&["-Sn"])),
+        stdout_of("ipvsadm-1.31 -Sn", &ns.reference_read(&["-Sn"])),
         stdout_of(
             "ipvsadm-1.31 -Ln --stats --exact",
-            &ns.reference(&["-Ln", "--stats", "--exact"]),
+            &ns.reference_read(&["-Ln", "--stats", "--exact"]),
         ),
         stdout_of(
             "ipvsadm-1.31 -L --timeout",
@@ -120,10 +120,10 @@ fn restore_reports_every_kernel_failure_by_line_and_applies_the_rest(
     let input = lines.join("\n") + "\n";
 
     let ours = ns.ours_stdin(&["-R"], &input);
-    let ours_saved = stdout_of("ipvsadm-1.31 -Sn", &ns.reference(&["-Sn"]));
+    let ours_saved = stdout_of("ipvsadm-1.31 -Sn", &ns.reference_read(&["-Sn"]));
     ns.flush();
     let reference = ns.reference_stdin(&["-R"], &input);
-    let ref_saved = stdout_of("ipvsadm-1.31 -Sn", &ns.reference(&["-Sn"]));
+    let ref_saved = stdout_of("ipvsadm-1.31 -Sn", &ns.reference_read(&["-Sn"]));
     ns.flush();
 
     assert_text_eq(
@@ -169,6 +169,13 @@ fn atomic_restore_with_a_failure_leaves_the_table_exactly_as_before(
     let demo = Demo::start(ns)?;
     let traffic = demo.step("traffic");
     assert!(traffic.status.success(), "traffic:\n{}", render(&traffic));
+    ns.await_stats("the demo service's 100 connections", |text| {
+        text.lines().any(|l| {
+            l.starts_with("TCP  10.200.1.76:9000")
+                && l.split_whitespace().nth(2) == Some("100")
+        })
+    });
+    ns.await_settled_counters();
     for args in [
         &[
             "-A",
@@ -403,7 +410,7 @@ fn failure_modes_have_clear_messages(ns: &Ns) -> TestResult {
         assert!(!ours.status.success() && !ours.stderr.is_empty());
     }
     assert_eq!(
-        ns.reference(&["-Sn"]).stdout,
+        ns.reference_read(&["-Sn"]).stdout,
         b"-A -t 10.0.0.1:80 -s wlc\n",
         "nobody changed nothing"
     );

@@ -115,7 +115,7 @@ fn made_by_ours_reads_back_the_same(ns: &Ns) -> TestResult {
         assert_ok(&format!("ours: {}", describe(args)), &ns.ours(args));
     }
     list_both(ns);
-    let ours_made = ns.reference(&["-Sn"]);
+    let ours_made = ns.reference_read(&["-Sn"]);
     // The same commands through ipvsadm 1.31, from scratch.
     assert_ok("ipvsadm -C", &ns.reference(&["-C"]));
     for args in SLICE {
@@ -124,7 +124,7 @@ fn made_by_ours_reads_back_the_same(ns: &Ns) -> TestResult {
             &ns.reference(args),
         );
     }
-    let reference_made = ns.reference(&["-Sn"]);
+    let reference_made = ns.reference_read(&["-Sn"]);
     assert_text_eq(
         "ipvsadm 1.31 -Sn of the state made by ours vs made by ipvsadm 1.31",
         &String::from_utf8_lossy(&reference_made.stdout),
@@ -264,7 +264,7 @@ fn restore_has_the_same_effect(ns: &Ns) -> TestResult {
             &ns.reference(args),
         );
     }
-    let saved = ns.reference(&["-Sn"]);
+    let saved = ns.reference_read(&["-Sn"]);
     let saved = String::from_utf8(saved.stdout)?;
     assert!(saved.lines().count() >= SLICE.len() - 1, "save:\n{saved}");
     ns.flush();

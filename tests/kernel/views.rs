@@ -457,8 +457,15 @@ fn demo_json_prometheus_and_watch_match_ipvsadm(ns: &Ns) -> TestResult {
         "traffic failed:\n{}",
         render(&traffic)
     );
-    // The estimator publishes counters every 2 s.
-    std::thread::sleep(Duration::from_secs(3));
+    // The estimator publishes counters every 2 s; then the watches need a
+    // tick or two to show them.
+    ns.await_stats("the service's 100 connections", |text| {
+        text.lines().any(|l| {
+            l.starts_with("TCP  10.200.1.76:9000")
+                && l.split_whitespace().nth(2) == Some("100")
+        })
+    });
+    std::thread::sleep(Duration::from_millis(1200));
 
     // --- the pipe watch: NDJSON with deltas and shares since it started.
     let lines: Vec<String> = ticks.try_iter().collect();
@@ -647,7 +654,7 @@ fn demo_json_prometheus_and_watch_match_ipvsadm(ns: &Ns) -> TestResult {
 
     // The text watch in a pipe: 1.31's listing headed by a timestamp line.
     let watch = ns.ours(&["-Ln", "--stats", "--exact", "--watch=0.5", "--count=2"]);
-    let listing = text(&ns.reference(&["-Ln", "--stats", "--exact"]));
+    let listing = text(&ns.reference_read(&["-Ln", "--stats", "--exact"]));
     let blocks: Vec<&str> = std::str::from_utf8(&watch.stdout)?
         .split("Every 0.5s: ")
         .skip(1)

@@ -5,12 +5,22 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use libtest_mimic::Failed;
 
 use super::runner::{ours_path, reference_path};
 
 static UNIQUE: AtomicUsize = AtomicUsize::new(0);
+
+/// How often a read-only comparison is tried before a difference counts.
+const READ_ATTEMPTS: usize = 4;
+
+/// How long counters may take to be published.
+const COUNTER_WAIT: Duration = Duration::from_secs(30);
+
+/// A little more than the kernel estimator's 2 s period.
+const ESTIMATOR_PERIOD: Duration = Duration::from_millis(2500);
 
 /// The per-test context. It lives on the test's thread, which has its own
 /// network namespace: every command run through it sees that namespace (and
@@ -88,8 +98,8 @@ impl Ns {
                     (false, Some(input)) => self.reference_stdin(args, input),
                 })
                 .collect();
-            let saved = self.reference(&["-Sn"]);
-            let listed = self.reference(&["-Ln"]);
+            let saved = self.reference_read(&["-Sn"]);
+            let listed = self.reference_read(&["-Ln"]);
             (outs, saved, listed)
         };
         let (ours, ours_saved, ours_listed) = apply(true);
@@ -118,8 +128,36 @@ impl Ns {
 
     /// Runs both on the current state: `(ours, reference)`. For read-only
     /// commands, or commands that fail without changing anything.
+    ///
+    /// When the two differ, both run again (up to [`READ_ATTEMPTS`] times):
+    /// the kernel resumes a multi-part service dump at a position counted
+    /// over the services of *every* network namespace, so a test adding
+    /// services in parallel can make ipvsadm 1.31 list one of ours twice or
+    /// skip it. A real difference persists and still fails.
     pub fn both<S: AsRef<OsStr>>(&self, args: &[S]) -> (Output, Output) {
-        (self.ours(args), self.reference(args))
+        let mut pair = (self.ours(args), self.reference(args));
+        for _ in 1..READ_ATTEMPTS {
+            if same_output(&pair.0, &pair.1) {
+                break;
+            }
+            pair = (self.ours(args), self.reference(args));
+        }
+        pair
+    }
+
+    /// Reads the table with ipvsadm 1.31 (`args` must not change it) until
+    /// two reads in a row agree (at most [`READ_ATTEMPTS`] reads): one read
+    /// can be disturbed by other namespaces' changes, as [`Ns::both`] says.
+    pub fn reference_read<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        let mut last = self.reference(args);
+        for _ in 1..READ_ATTEMPTS {
+            let again = self.reference(args);
+            if same_output(&again, &last) {
+                break;
+            }
+            last = again;
+        }
+        last
     }
 
     /// Runs both and asserts identical stdout, stderr and exit status.
@@ -168,6 +206,47 @@ impl Ns {
         }
     }
 
+    /// ipvsadm 1.31's `-Ln --stats --exact` once `ready` holds for it,
+    /// polled for up to [`COUNTER_WAIT`]: the kernel publishes counters from
+    /// its estimator (every 2 s, later on a loaded machine), not at once.
+    #[track_caller]
+    pub fn await_stats(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let shown = self.reference(&["-Ln", "--stats", "--exact"]);
+            let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+            if shown.status.success() && ready(&text) {
+                return text;
+            }
+            if started.elapsed() > COUNTER_WAIT {
+                panic!(
+                    "{what}: not seen within {COUNTER_WAIT:?}; last:\n{}",
+                    super::compare::render(&shown)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Waits until the counters stop moving: two reads of ipvsadm 1.31's
+    /// `-Ln --stats --exact` an estimator period apart agree.
+    #[track_caller]
+    pub fn await_settled_counters(&self) {
+        let mut last = self.reference_read(&["-Ln", "--stats", "--exact"]).stdout;
+        let started = Instant::now();
+        loop {
+            std::thread::sleep(ESTIMATOR_PERIOD);
+            let now = self.reference_read(&["-Ln", "--stats", "--exact"]).stdout;
+            if now == last {
+                return;
+            }
+            if started.elapsed() > COUNTER_WAIT {
+                panic!("the counters kept changing for {COUNTER_WAIT:?}");
+            }
+            last = now;
+        }
+    }
+
     /// A name that is unique in this run, for global things such as named
     /// network namespaces (`/run/netns`): `<base><pid>x<counter>`, short
     /// enough for interface names when `base` is.
@@ -175,6 +254,10 @@ impl Ns {
         let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
         format!("{base}{}x{n}", std::process::id())
     }
+}
+
+fn same_output(a: &Output, b: &Output) -> bool {
+    a.stdout == b.stdout && a.stderr == b.stderr && a.status.code() == b.status.code()
 }
 
 fn ipvsadm<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Command {
