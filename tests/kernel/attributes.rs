@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::support::demo::{KubeDemo, SERVICE, VIP};
 use crate::support::ns::describe;
 use crate::support::runner::{inside_lab, on_path};
 use crate::support::{
@@ -1016,55 +1017,10 @@ fn sync_daemons_round_trip(ns: &Ns) -> TestResult {
 // Traffic: counters, connection counts, STATS64, zero.
 // ---------------------------------------------------------------------------
 
-const SCENARIO: &str = include_str!("../lab/scenarios/kube-demo.sh");
-const VIP: &str = "10.200.1.76";
 /// The scenario's round-robin service (three masqueraded pods).
-const RR_SERVICE: &str = "10.200.1.76:9000";
+const RR_SERVICE: &str = SERVICE;
 /// A persistent service added to the same pods (persistent connections).
 const PERSISTENT_SERVICE: &str = "10.200.1.76:9001";
-
-/// The kube-proxy scenario's network, run step by step in the test's netns;
-/// cleaned up when dropped.
-struct Pods<'a> {
-    ns: &'a Ns,
-    script: tempfile::NamedTempFile,
-    prefix: String,
-}
-
-impl Pods<'_> {
-    /// The scenario's `setup` or `cleanup` step.
-    fn step(&self, step: &str) -> std::process::Output {
-        let path = self.script.path().to_string_lossy().into_owned();
-        let ours = self.ns.ours_path().to_string_lossy().into_owned();
-        self.ns.sh_env(
-            &format!("sh '{path}' {step}"),
-            &[("LAB_NS_PREFIX", &self.prefix), ("IPVSADM", &ours)],
-        )
-    }
-
-    /// `requests` HTTP requests from the client pod to `service`.
-    #[track_caller]
-    fn requests(&self, service: &str, requests: u32) {
-        let out = self.ns.sh(&format!(
-            "i=0; while [ $i -lt {requests} ]; do
-               /sbin/ip netns exec {prefix}net-pod busybox wget -q -O - http://{service}/ || exit 1
-               i=$((i + 1))
-             done",
-            prefix = self.prefix
-        ));
-        assert!(
-            out.status.success(),
-            "requests to {service}:\n{}",
-            render(&out)
-        );
-    }
-}
-
-impl Drop for Pods<'_> {
-    fn drop(&mut self) {
-        let _ = self.step("cleanup");
-    }
-}
 
 /// A client connection kept open until dropped.
 struct HeldConnection(Child);
@@ -1214,19 +1170,7 @@ fn service_rows(rows: &[(String, [u64; 5])], service: &str) -> Vec<(String, [u64
 /// counts agree; `-Z <service>` zeroes that service only and `-Z` all,
 /// with ours and with 1.31 alike.
 fn traffic_counters_stats64_and_zero(ns: &Ns) -> TestResult {
-    let script = tempfile::NamedTempFile::new()?;
-    std::fs::write(script.path(), SCENARIO)?;
-    let pods = Pods {
-        ns,
-        script,
-        prefix: ns.unique("a") + "-",
-    };
-    let setup = pods.step("setup");
-    assert!(
-        setup.status.success(),
-        "scenario setup:\n{}",
-        render(&setup)
-    );
+    let pods = KubeDemo::setup(ns, "a")?;
     // A persistent service on the same pods, made by ours.
     assert_ok(
         "persistent service",
@@ -1247,7 +1191,7 @@ fn traffic_counters_stats64_and_zero(ns: &Ns) -> TestResult {
     // never comes): one active connection.
     let held = HeldConnection(
         Command::new("/sbin/ip")
-            .args(["netns", "exec", &format!("{}net-pod", pods.prefix)])
+            .args(["netns", "exec", &format!("{}net-pod", pods.prefix())])
             .args(["busybox", "nc", VIP, "9000"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())

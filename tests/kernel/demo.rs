@@ -1,11 +1,9 @@
 //! The kube-proxy demo (`tests/lab/scenarios/kube-demo.sh`, as `tests/lab/demo`
 //! runs it) as a test: round-robin spread and `--stats` of real traffic.
 
+use crate::support::demo::{KubeDemo, SERVICE};
 use crate::support::runner::{inside_lab, on_path};
 use crate::support::{Ns, TestResult, Trial, compare::render};
-
-const SCENARIO: &str = include_str!("../lab/scenarios/kube-demo.sh");
-const SERVICE: &str = "10.200.1.76:9000";
 
 pub fn tests() -> Vec<Trial> {
     // The scenario needs busybox (httpd, wget) and iproute2; the VM has both.
@@ -16,49 +14,8 @@ pub fn tests() -> Vec<Trial> {
         .collect()
 }
 
-/// Runs one step of the scenario in the test's netns, with our ipvsadm.
-struct Scenario<'a> {
-    ns: &'a Ns,
-    script: tempfile::NamedTempFile,
-    prefix: String,
-}
-
-impl Scenario<'_> {
-    fn step(&self, step: &str) -> std::process::Output {
-        let path = self.script.path().to_string_lossy().into_owned();
-        let ours = self.ns.ours_path().to_string_lossy().into_owned();
-        self.ns.sh_env(
-            &format!("sh '{path}' {step}"),
-            &[
-                ("LAB_NS_PREFIX", &self.prefix),
-                ("IPVSADM", &ours),
-                ("REQUESTS", "100"),
-            ],
-        )
-    }
-}
-
-impl Drop for Scenario<'_> {
-    fn drop(&mut self) {
-        let _ = self.step("cleanup");
-    }
-}
-
 fn kube_proxy_rr_spread_and_stats(ns: &Ns) -> TestResult {
-    let script = tempfile::NamedTempFile::new()?;
-    std::fs::write(script.path(), SCENARIO)?;
-    let scenario = Scenario {
-        ns,
-        script,
-        prefix: ns.unique("k") + "-",
-    };
-
-    let setup = scenario.step("setup");
-    assert!(
-        setup.status.success(),
-        "scenario setup failed:\n{}",
-        render(&setup)
-    );
+    let scenario = KubeDemo::setup(ns, "k")?;
     let traffic = scenario.step("traffic");
     assert!(
         traffic.status.success(),

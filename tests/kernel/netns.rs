@@ -3,10 +3,12 @@
 //! (`/run/netns/NAME`, `/proc/PID/ns/net`), including `-c` and `--watch`;
 //! a namespace that cannot be entered is a clear error.
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+use crate::support::demo::KubeDemo;
+use crate::support::netns::{IP, NamedNetns};
 use crate::support::runner::{inside_lab, on_path};
 use crate::support::{
     Ns, TestResult, Trial, assert_ok, assert_same_output, compare::render,
@@ -25,53 +27,6 @@ pub fn tests() -> Vec<Trial> {
     .into_iter()
     .map(|t| t.with_ignored_flag(!runnable))
     .collect()
-}
-
-/// iproute2's `ip` (the VM's busybox `ip` has no `netns`).
-const IP: &str = "/sbin/ip";
-
-/// A named network namespace (`ip netns add`), deleted when dropped.
-struct NamedNetns {
-    name: String,
-}
-
-impl NamedNetns {
-    #[track_caller]
-    fn new(ns: &Ns) -> NamedNetns {
-        let name = ns.unique("t");
-        let out = ns.sh(&format!(
-            "{IP} netns add {name} && {IP} -n {name} link set lo up"
-        ));
-        assert!(
-            out.status.success(),
-            "ip netns add {name}:\n{}",
-            render(&out)
-        );
-        NamedNetns { name }
-    }
-
-    /// `ip netns exec NAME PROGRAM ARGS` (argv[0] is the full path: used
-    /// only for listings, which do not show it).
-    fn exec(&self, program: &std::path::Path, args: &[&str]) -> Output {
-        Command::new(IP)
-            .args(["netns", "exec", &self.name])
-            .arg(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run ip netns exec: {e}"))
-    }
-}
-
-impl Drop for NamedNetns {
-    fn drop(&mut self) {
-        let _ = Command::new(IP)
-            .args(["netns", "del", &self.name])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
 }
 
 /// A process kept alive (for its `/proc/PID/ns/net`), killed when dropped.
@@ -126,7 +81,7 @@ fn make_table_with_netns(ns: &Ns, netns: &str) {
 /// JSON, `--set`/`--timeout`, `-C` and `-R` with `--netns` act there too.
 fn a_named_namespace_holds_what_netns_commands_make(ns: &Ns) -> TestResult {
     let named = NamedNetns::new(ns);
-    let name = named.name.as_str();
+    let name = named.name();
     make_table_with_netns(ns, name);
 
     let there = named.exec(ns.reference_path(), &["-Sn"]);
@@ -232,7 +187,7 @@ fn a_namespace_path_works_like_its_name(ns: &Ns) -> TestResult {
     let named = NamedNetns::new(ns);
     let sleeper = Sleeper(
         Command::new(IP)
-            .args(["netns", "exec", &named.name, "sleep", "120"])
+            .args(["netns", "exec", named.name(), "sleep", "120"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -241,7 +196,7 @@ fn a_namespace_path_works_like_its_name(ns: &Ns) -> TestResult {
     let path = format!("/proc/{}/ns/net", sleeper.0.id());
     // `ip netns exec` execs the program: the pid is the sleeper's own,
     // once it has switched namespace.
-    let wanted = std::fs::metadata(format!("/run/netns/{}", named.name))?;
+    let wanted = std::fs::metadata(format!("/run/netns/{}", named.name()))?;
     let mut entered = false;
     for _ in 0..100 {
         if let Ok(m) = std::fs::metadata(&path) {
@@ -253,7 +208,7 @@ fn a_namespace_path_works_like_its_name(ns: &Ns) -> TestResult {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert!(entered, "{path} never entered {}", named.name);
+    assert!(entered, "{path} never entered {}", named.name());
 
     make_table_with_netns(ns, &path);
     assert_eq!(
@@ -263,7 +218,7 @@ fn a_namespace_path_works_like_its_name(ns: &Ns) -> TestResult {
     );
     assert_eq!(text(&ns.reference_read(&["-Sn"]).stdout), EMPTY_SAVE);
     let by_path = ns.ours(&with_netns(&path, &["-Ln"]));
-    let by_name = ns.ours(&with_netns(&named.name, &["-Ln"]));
+    let by_name = ns.ours(&with_netns(named.name(), &["-Ln"]));
     assert_same_output(&format!("--netns {path} vs its name"), &by_path, &by_name);
     assert!(
         text(&by_path.stdout).contains("10.5.0.1:80"),
@@ -273,35 +228,16 @@ fn a_namespace_path_works_like_its_name(ns: &Ns) -> TestResult {
     Ok(())
 }
 
-const SCENARIO: &str = include_str!("../lab/scenarios/kube-demo.sh");
-
 /// The kube-proxy scenario with real traffic in the test's namespace; seen
 /// with `-c` from inside another namespace through `--netns PATH`.
 fn connections_of_another_namespace(ns: &Ns) -> TestResult {
-    let script = tempfile::NamedTempFile::new()?;
-    std::fs::write(script.path(), SCENARIO)?;
-    let prefix = ns.unique("n") + "-";
-    let step = |step: &str| {
-        ns.sh_env(
-            &format!("sh '{}' {step}", script.path().display()),
-            &[
-                ("LAB_NS_PREFIX", &prefix),
-                ("IPVSADM", &ns.ours_path().to_string_lossy()),
-                ("REQUESTS", "6"),
-            ],
-        )
-    };
-    struct Cleanup<'a, F: Fn(&str) -> Output>(&'a F);
-    impl<F: Fn(&str) -> Output> Drop for Cleanup<'_, F> {
-        fn drop(&mut self) {
-            let _ = (self.0)("cleanup");
-        }
-    }
-    let _cleanup = Cleanup(&step);
-    for s in ["setup", "traffic"] {
-        let out = step(s);
-        assert!(out.status.success(), "scenario {s}:\n{}", render(&out));
-    }
+    let demo = KubeDemo::setup(ns, "n")?;
+    let traffic = demo.step_with_requests("traffic", 6);
+    assert!(
+        traffic.status.success(),
+        "scenario traffic:\n{}",
+        render(&traffic)
+    );
 
     // This test's namespace, by path, from a namespace of its own.
     let own = format!(
@@ -342,7 +278,7 @@ fn connections_of_another_namespace(ns: &Ns) -> TestResult {
     assert_eq!(entries, 6, "one entry per request:\n{ours}");
     // The other namespace has none, by name and with ipvsadm 1.31.
     let header = "IPVS connection entries\npro expire state       source             virtual            destination\n";
-    let none = ns.ours(&["--netns", &elsewhere.name, "-Lnc"]);
+    let none = ns.ours(&["--netns", elsewhere.name(), "-Lnc"]);
     assert_eq!(text(&none.stdout), header, "{}", render(&none));
     assert_eq!(
         text(&elsewhere.exec(ns.reference_path(), &["-Lnc"]).stdout),
@@ -363,12 +299,12 @@ fn connections_of_another_namespace(ns: &Ns) -> TestResult {
 /// one document per line.
 fn watch_in_another_namespace(ns: &Ns) -> TestResult {
     let named = NamedNetns::new(ns);
-    make_table_with_netns(ns, &named.name);
+    make_table_with_netns(ns, named.name());
     let listing = text(&named.exec(ns.reference_path(), &["-Ln"]).stdout);
     assert!(listing.contains("10.5.0.1:80"), "{listing}");
 
     let out = ns.ours(&with_netns(
-        &named.name,
+        named.name(),
         &["-Ln", "--watch=0.2", "--count=2"],
     ));
     assert!(
@@ -390,7 +326,7 @@ fn watch_in_another_namespace(ns: &Ns) -> TestResult {
     }
 
     let out = ns.ours(&with_netns(
-        &named.name,
+        named.name(),
         &["-Ln", "--watch=0.2", "--count=2", "--json"],
     ));
     assert!(
@@ -409,7 +345,7 @@ fn watch_in_another_namespace(ns: &Ns) -> TestResult {
 
     // -c under watch, too (the other namespace has no connections).
     let out = ns.ours(&with_netns(
-        &named.name,
+        named.name(),
         &["-Lnc", "--watch=0.2", "--count=2"],
     ));
     assert!(

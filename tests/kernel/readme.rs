@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::compare::render;
+use crate::support::netns::NamedNetns;
 use crate::support::runner::{inside_lab, on_path};
 use crate::support::{
     Ns, TestResult, Trial, assert_ok, assert_same_output, assert_text_eq,
@@ -138,38 +139,22 @@ fn text(out: &Output) -> String {
 /// Named network namespaces for the test's nodes, deleted when dropped.
 struct Nodes<'a> {
     ns: &'a Ns,
-    names: Vec<String>,
+    netns: Vec<NamedNetns>,
 }
 
 impl<'a> Nodes<'a> {
     fn new(ns: &'a Ns, names: &[&str]) -> Result<Nodes<'a>, crate::support::Failed> {
-        let nodes = Nodes {
-            ns,
-            names: names.iter().map(|n| n.to_string()).collect(),
-        };
-        for name in &nodes.names {
-            // A namespace left over by an interrupted run would be reused.
-            let _ = ns.sh(&format!("ip netns del {name} 2>/dev/null"));
-            let out = ns.sh(&format!(
-                "ip netns add {name} && ip netns exec {name} ip link set lo up"
-            ));
-            assert_ok(&format!("ip netns add {name}"), &out);
-        }
-        Ok(nodes)
+        let netns = names
+            .iter()
+            .map(|name| NamedNetns::named(ns, name))
+            .collect();
+        Ok(Nodes { ns, netns })
     }
 
     /// Runs ipvsadm 1.31 in a node.
     fn reference(&self, node: &str, args: &str) -> Output {
         self.ns
             .sh(&format!("ip netns exec {node} \"$REFERENCE\" {args}"))
-    }
-}
-
-impl Drop for Nodes<'_> {
-    fn drop(&mut self) {
-        for name in &self.names {
-            let _ = self.ns.sh(&format!("ip netns del {name}"));
-        }
     }
 }
 
@@ -462,7 +447,7 @@ fn netns_example_lists_a_containers_table(ns: &Ns) -> TestResult {
     let block = sh_block("### Network namespaces", 0);
     assert!(block.contains("pidof kube-proxy"), "{block}");
     let nodes = Nodes::new(ns, &[&ns.unique("kp")])?;
-    let node = nodes.names[0].clone();
+    let node = nodes.netns[0].name().to_string();
     assert_ok(
         "setup",
         &nodes.reference(&node, "-A -t 10.96.0.1:443 -s rr"),

@@ -6,14 +6,14 @@
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::support::demo::KubeDemo;
+use crate::support::terminal::{ENTER, FRAME, LEAVE, PtyChild};
 use crate::support::{Ns, TestResult, Trial, assert_ok, assert_text_eq, compare::render};
 
 pub fn tests() -> Vec<Trial> {
@@ -166,7 +166,7 @@ fn restore_reports_every_kernel_failure_by_line_and_applies_the_rest(
 fn atomic_restore_with_a_failure_leaves_the_table_exactly_as_before(
     ns: &Ns,
 ) -> TestResult {
-    let demo = Demo::start(ns)?;
+    let demo = KubeDemo::setup(ns, "rel")?;
     let traffic = demo.step("traffic");
     assert!(traffic.status.success(), "traffic:\n{}", render(&traffic));
     ns.await_stats("the demo service's 100 connections", |text| {
@@ -479,51 +479,6 @@ fn failure_modes_have_clear_messages(ns: &Ns) -> TestResult {
     Ok(())
 }
 
-/// The demo scenario (`tests/lab/scenarios/kube-demo.sh`) in the test's
-/// namespace, set up with our ipvsadm; cleaned up when dropped.
-struct Demo<'a> {
-    ns: &'a Ns,
-    script: tempfile::NamedTempFile,
-    prefix: String,
-}
-
-impl<'a> Demo<'a> {
-    fn start(ns: &'a Ns) -> Result<Demo<'a>, crate::support::Failed> {
-        let mut script = tempfile::NamedTempFile::new()?;
-        std::io::Write::write_all(
-            &mut script,
-            include_str!("../lab/scenarios/kube-demo.sh").as_bytes(),
-        )?;
-        let demo = Demo {
-            ns,
-            script,
-            prefix: ns.unique("rel"),
-        };
-        let setup = demo.step("setup");
-        assert!(setup.status.success(), "demo setup:\n{}", render(&setup));
-        Ok(demo)
-    }
-
-    fn step(&self, step: &str) -> Output {
-        let path = self.script.path().to_string_lossy().into_owned();
-        let ours = self.ns.ours_path().to_string_lossy().into_owned();
-        self.ns.sh_env(
-            &format!("sh '{path}' {step}"),
-            &[
-                ("LAB_NS_PREFIX", &self.prefix),
-                ("IPVSADM", &ours),
-                ("REQUESTS", "100"),
-            ],
-        )
-    }
-}
-
-impl Drop for Demo<'_> {
-    fn drop(&mut self) {
-        let _ = self.step("cleanup");
-    }
-}
-
 /// Services per churn round, each with two real servers.
 const CHURN: usize = 1000;
 
@@ -694,7 +649,7 @@ fn views_stay_consistent_while_services_churn(ns: &Ns) -> TestResult {
         .spawn()?;
 
     // A full-screen watch on a terminal all along, ended by Ctrl-C.
-    let mut pty_watch = spawn_on_pty(ns, &["-Ln", "--watch=0.3"]);
+    let mut pty_watch = PtyChild::spawn(ns.ours_path(), &["-Ln", "--watch=0.3"]);
 
     let started = Instant::now();
     let mut passes = 0;
@@ -751,19 +706,8 @@ fn views_stay_consistent_while_services_churn(ns: &Ns) -> TestResult {
     );
     assert!(seen_services > 0, "the views saw services come and go");
 
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pty_watch.child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )?;
-    let status = wait_timeout(&mut pty_watch.child, Duration::from_secs(20));
-    if let Some(reader) = pty_watch.reader.take() {
-        let _ = reader.join();
-    }
-    let screen = pty_watch
-        .output
-        .lock()
-        .map(|o| o.clone())
-        .unwrap_or_default();
+    pty_watch.signal(nix::sys::signal::Signal::SIGINT);
+    let (status, screen) = pty_watch.finish(Duration::from_secs(20));
     let shown = String::from_utf8_lossy(&screen);
     let tail = &shown[shown.len().saturating_sub(300)..];
     assert_eq!(status.code(), Some(130), "Ctrl-C: {status:?}, {tail:?}");
@@ -777,82 +721,4 @@ fn views_stay_consistent_while_services_churn(ns: &Ns) -> TestResult {
         "the terminal watch drew frames all along"
     );
     Ok(())
-}
-
-/// Enters the alternate screen; shows the cursor and leaves it
-/// (`watch::LEAVE`); starts a frame.
-const ENTER: &[u8] = b"\x1b[?1049h";
-const LEAVE: &[u8] = b"\x1b[?25h\x1b[?1049l";
-const FRAME: &str = "\x1b[H\x1b[2J";
-
-/// A command on a pseudo-terminal; the master side is read into a buffer.
-struct PtyChild {
-    child: std::process::Child,
-    output: Arc<Mutex<Vec<u8>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for PtyChild {
-    /// A failed test must not leave the watch running.
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn spawn_on_pty(ns: &Ns, args: &[&str]) -> PtyChild {
-    let size = nix::pty::Winsize {
-        ws_row: 40,
-        ws_col: 160,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = nix::pty::openpty(Some(&size), None).expect("openpty");
-    let slave: OwnedFd = pty.slave;
-    let mut cmd = command(ns.ours_path(), args);
-    cmd.stdin(Stdio::from(slave.try_clone().expect("dup")))
-        .stdout(Stdio::from(slave.try_clone().expect("dup")))
-        .stderr(Stdio::from(slave));
-    let child = cmd.spawn().expect("runs on the pty");
-    // Only the child holds the slave now: reads end (EIO) when it exits.
-    drop(cmd);
-    let output = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&output);
-    let mut master = std::fs::File::from(pty.master);
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        loop {
-            match master.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => match sink.lock() {
-                    Ok(mut out) => out.extend_from_slice(&buf[..n]),
-                    Err(_) => return,
-                },
-            }
-        }
-    });
-    PtyChild {
-        child,
-        output,
-        reader: Some(reader),
-    }
-}
-
-fn wait_timeout(
-    child: &mut std::process::Child,
-    limit: Duration,
-) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }

@@ -7,74 +7,23 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
-use std::os::fd::OwnedFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::support::demo::{KubeDemo, SERVICE, VIP};
+use crate::support::terminal::{ENTER, LEAVE, PtyChild, wait_timeout};
 use crate::support::{Ns, TestResult, Trial, compare::render, kernel_test};
-
-const SCENARIO: &str = include_str!("../lab/scenarios/kube-demo.sh");
-const VIP: &str = "10.200.1.76";
-const SERVICE: &str = "10.200.1.76:9000";
-/// Shows the cursor and leaves the alternate screen (`watch::LEAVE`).
-const LEAVE: &[u8] = b"\x1b[?25h\x1b[?1049l";
-const ENTER: &[u8] = b"\x1b[?1049h";
+use nix::sys::signal::Signal;
 
 pub fn tests() -> Vec<Trial> {
     vec![kernel_test(
         "views::demo_json_prometheus_and_watch_match_ipvsadm",
         demo_json_prometheus_and_watch_match_ipvsadm,
     )]
-}
-
-/// The demo scenario, run step by step in the test's netns with our
-/// ipvsadm; cleaned up when dropped.
-struct Demo<'a> {
-    ns: &'a Ns,
-    script: tempfile::NamedTempFile,
-    prefix: String,
-}
-
-impl Demo<'_> {
-    fn step(&self, step: &str) -> Output {
-        let path = self.script.path().to_string_lossy().into_owned();
-        let ours = self.ns.ours_path().to_string_lossy().into_owned();
-        self.ns.sh_env(
-            &format!("sh '{path}' {step}"),
-            &[
-                ("LAB_NS_PREFIX", &self.prefix),
-                ("IPVSADM", &ours),
-                ("REQUESTS", "100"),
-            ],
-        )
-    }
-}
-
-impl Demo<'_> {
-    /// Starts `traffic` with `requests` requests in the background.
-    fn spawn_traffic(&self, requests: &str) -> std::io::Result<Child> {
-        Command::new("sh")
-            .arg(self.script.path())
-            .arg("traffic")
-            .env("LAB_NS_PREFIX", &self.prefix)
-            .env("IPVSADM", self.ns.ours_path())
-            .env("REQUESTS", requests)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-    }
-}
-
-impl Drop for Demo<'_> {
-    fn drop(&mut self) {
-        let _ = self.step("cleanup");
-    }
 }
 
 fn ours_cmd(ns: &Ns, args: &[&str]) -> Command {
@@ -103,62 +52,6 @@ fn line_reader(child: &mut Child) -> mpsc::Receiver<String> {
         }
     });
     rx
-}
-
-/// A watch on a pseudo-terminal: the master side is read into a buffer.
-struct PtyWatch {
-    child: Child,
-    output: Arc<Mutex<Vec<u8>>>,
-    reader: std::thread::JoinHandle<()>,
-}
-
-fn spawn_on_pty(ns: &Ns, args: &[&str]) -> PtyWatch {
-    let size = nix::pty::Winsize {
-        ws_row: 40,
-        ws_col: 160,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = nix::pty::openpty(Some(&size), None).expect("openpty");
-    let slave: OwnedFd = pty.slave;
-    let mut cmd = ours_cmd(ns, args);
-    cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stdout(Stdio::from(slave.try_clone().unwrap()))
-        .stderr(Stdio::from(slave));
-    let child = cmd.spawn().expect("runs on the pty");
-    // Only the child holds the slave now: reads end (EIO) when it exits.
-    drop(cmd);
-    let output = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&output);
-    let mut master = std::fs::File::from(pty.master);
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        loop {
-            match master.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => sink.lock().unwrap().extend_from_slice(&buf[..n]),
-            }
-        }
-    });
-    PtyWatch {
-        child,
-        output,
-        reader,
-    }
-}
-
-fn wait_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the watch did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn text(out: &Output) -> String {
@@ -427,15 +320,7 @@ fn sorted_shares(tick: &Value) -> Vec<String> {
 }
 
 fn demo_json_prometheus_and_watch_match_ipvsadm(ns: &Ns) -> TestResult {
-    let script = tempfile::NamedTempFile::new()?;
-    std::fs::write(script.path(), SCENARIO)?;
-    let demo = Demo {
-        ns,
-        script,
-        prefix: ns.unique("v") + "-",
-    };
-    let setup = demo.step("setup");
-    assert!(setup.status.success(), "setup failed:\n{}", render(&setup));
+    let demo = KubeDemo::setup(ns, "v")?;
     // Non-default timeouts, so the --timeout document shows real values.
     crate::support::assert_ok("--set", &ns.ours(&["--set", "901", "121", "301"]));
 
@@ -448,7 +333,7 @@ fn demo_json_prometheus_and_watch_match_ipvsadm(ns: &Ns) -> TestResult {
         .spawn()?;
     let started = Instant::now();
     let ticks = line_reader(&mut piped);
-    let mut pty = spawn_on_pty(ns, &["-Ln", "--watch=0.5"]);
+    let mut pty = PtyChild::spawn(ns.ours_path(), &["-Ln", "--watch=0.5"]);
     std::thread::sleep(Duration::from_millis(1500));
 
     let traffic = demo.step("traffic");
@@ -517,13 +402,8 @@ fn demo_json_prometheus_and_watch_match_ipvsadm(ns: &Ns) -> TestResult {
 
     // --- the terminal watch: full screen, shares, highlights, Ctrl-C.
     std::thread::sleep(Duration::from_millis(800));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pty.child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )?;
-    let status = wait_timeout(&mut pty.child, Duration::from_secs(10));
-    let _ = pty.reader.join();
-    let screen = pty.output.lock().unwrap().clone();
+    pty.signal(Signal::SIGINT);
+    let (status, screen) = pty.finish(Duration::from_secs(10));
     let shown = String::from_utf8_lossy(&screen);
     assert_eq!(
         status.code(),
@@ -546,15 +426,10 @@ fn demo_json_prometheus_and_watch_match_ipvsadm(ns: &Ns) -> TestResult {
     assert!(shown.contains("\x1b[7m"), "changed cells are highlighted");
 
     // Any listing: --timeout full screen, ended by SIGTERM, terminal restored.
-    let mut pty = spawn_on_pty(ns, &["-L", "--timeout", "--watch=0.5"]);
+    let mut pty = PtyChild::spawn(ns.ours_path(), &["-L", "--timeout", "--watch=0.5"]);
     std::thread::sleep(Duration::from_millis(1500));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pty.child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )?;
-    let status = wait_timeout(&mut pty.child, Duration::from_secs(10));
-    let _ = pty.reader.join();
-    let screen = pty.output.lock().unwrap().clone();
+    pty.signal(Signal::SIGTERM);
+    let (status, screen) = pty.finish(Duration::from_secs(10));
     let shown = String::from_utf8_lossy(&screen);
     assert_eq!(status.code(), Some(143), "SIGTERM: {shown:?}");
     assert!(
@@ -667,7 +542,7 @@ fn demo_json_prometheus_and_watch_match_ipvsadm(ns: &Ns) -> TestResult {
     }
 
     // Services come and go while the watch runs and traffic flows.
-    let traffic = demo.spawn_traffic("20")?;
+    let traffic = demo.spawn_traffic(20)?;
     let ticks = watch_while_services_come_and_go(ns)?;
     let traffic = traffic.wait_with_output()?;
     assert!(

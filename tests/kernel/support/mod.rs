@@ -3,8 +3,11 @@
 #![allow(dead_code)]
 
 pub mod compare;
+pub mod demo;
+pub mod netns;
 pub mod ns;
 pub mod runner;
+pub mod terminal;
 
 pub use compare::{assert_ok, assert_same_output, assert_text_eq};
 pub use libtest_mimic::{Failed, Trial};
