@@ -98,8 +98,9 @@ pub fn run(s: &mut Session, atomic: bool, io: &mut Streams) -> io::Result<i32> {
 }
 
 /// Parses the input line by line: each non-blank, non-`#` line with its
-/// 1-based number and its parse result.
-fn parse_lines<'a>(
+/// 1-based number and its parse result. Public for the fuzz targets only.
+#[doc(hidden)]
+pub fn parse_lines<'a>(
     argv0: &'a str,
     input: &'a [u8],
 ) -> impl Iterator<Item = (usize, Result<Invocation, cli::UsageError>)> + 'a {

@@ -172,7 +172,8 @@ thread_local! {
 /// `gethostbyname(name)`, IPv4 and the first address only, as ipvsadm's
 /// `host_to_addr` does (the hosts file, DNS, ... per nsswitch).
 pub(crate) fn resolve_ipv4_host(name: &str) -> Option<Ipv4Addr> {
-    if looks_numeric(name) {
+    // Fuzzing must not query the resolver (files, DNS).
+    if looks_numeric(name) || cfg!(fuzzing) {
         return None;
     }
     #[cfg(test)]
@@ -259,6 +260,9 @@ pub(crate) fn service_port(name: &str, protocol: Option<Protocol>) -> Option<u16
         Protocol::Sctp => c"sctp",
         Protocol::Other(_) => return None,
     };
+    if cfg!(fuzzing) {
+        return None;
+    }
     let c_name = CString::new(name).ok()?;
     let mut buf: Vec<libc::c_char> = vec![0; 1024];
     loop {

@@ -223,7 +223,10 @@ impl NetlinkIpvs {
     }
 }
 
-fn decode_ipvs(payload: &[u8]) -> Result<IpvsMessage> {
+/// Decodes a reply payload (genl header onwards) into the typed message.
+/// Public for the fuzz targets only.
+#[doc(hidden)]
+pub fn decode_ipvs(payload: &[u8]) -> Result<IpvsMessage> {
     let header =
         GenlHeader::parse(payload).map_err(|e| IpvsError::Decode(e.to_string()))?;
     IpvsMessage::parse_with_param(&payload[4..], header)
