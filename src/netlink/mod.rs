@@ -23,9 +23,7 @@ pub mod socket;
 
 use std::process::{Command, Stdio};
 
-use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_REQUEST, NlasIterator, ParseableParametrized,
-};
+use netlink_packet_core::{NLM_F_REQUEST, NlasIterator, ParseableParametrized};
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::{GenlHeader, constants::GENL_ID_CTRL};
@@ -153,9 +151,15 @@ impl NetlinkIpvs {
         reply.ok_or_else(|| IpvsError::Decode(format!("no reply to {op}")))
     }
 
-    /// Sends `count` acked requests (the `i`th built by `request_at(i)`)
-    /// in as few `sendto()`s as possible, keeping no more in flight than
-    /// the receive buffer holds acks for. One result per request, in order.
+    /// Sends `count` requests (the `i`th built by `request_at(i)`) in as
+    /// few `sendto()`s as possible, keeping no more in flight than the
+    /// receive buffer holds answers for. One result per request, in order.
+    ///
+    /// Only the last request of each `sendto()` asks for an ack: the kernel
+    /// handles a datagram's requests in order and answers every failing one
+    /// with an error whatever its flags, so once the last is answered, each
+    /// request without an error succeeded. That spares the kernel an skb per
+    /// request and us reading it.
     fn pipeline<F>(&mut self, count: usize, mut request_at: F) -> Result<Vec<Result<()>>>
     where
         F: FnMut(usize) -> (Op, IpvsMessage),
@@ -169,6 +173,7 @@ impl NetlinkIpvs {
             // Encode one window: up to `window` requests, about one chunk.
             self.send_buf.clear();
             ops.clear();
+            let mut last_offset = 0;
             let first_seq = self.socket.reserve_seqs(0);
             while next < count
                 && ops.len() < window
@@ -176,17 +181,23 @@ impl NetlinkIpvs {
             {
                 let (op, request) = request_at(next);
                 let seq = self.socket.reserve_seqs(1);
-                let flags = NLM_F_REQUEST | NLM_F_ACK;
-                socket::encode(&mut self.send_buf, self.family_id, request, flags, seq);
+                last_offset = self.send_buf.len();
+                socket::encode(
+                    &mut self.send_buf,
+                    self.family_id,
+                    request,
+                    NLM_F_REQUEST,
+                    seq,
+                );
                 ops.push(op);
                 next += 1;
             }
+            socket::request_ack(&mut self.send_buf, last_offset);
             self.socket.send(&self.send_buf)?;
             // Collect its acks: a request's index is its seq - first_seq.
             let sent = ops.len();
             answers.clear();
             answers.resize(sent, None);
-            let mut pending = sent;
             self.socket.receive(|msg| {
                 let index = msg.seq.wrapping_sub(first_seq) as usize;
                 if index >= sent || answers[index].is_some() {
@@ -197,8 +208,7 @@ impl NetlinkIpvs {
                     IncomingKind::Error(errno) => Some(errno),
                     IncomingKind::Data { .. } => return Ok(Step::More),
                 };
-                pending -= 1;
-                Ok(if pending == 0 {
+                Ok(if index == sent - 1 {
                     Step::Finished
                 } else {
                     Step::More

@@ -343,6 +343,17 @@ where
     message.serialize(&mut buf[start..]);
 }
 
+/// Adds `NLM_F_ACK` to the flags of the message that starts at `offset`
+/// in `buf` (as written by [`encode`]).
+pub fn request_ack(buf: &mut [u8], offset: usize) {
+    // nlmsghdr: len u32, type u16, flags u16 (native endian), ...
+    let at = offset + 6;
+    if let Some(field) = buf.get_mut(at..at + 2) {
+        let flags = u16::from_ne_bytes([field[0], field[1]]) | NLM_F_ACK;
+        field.copy_from_slice(&flags.to_ne_bytes());
+    }
+}
+
 /// Asks for a big receive buffer, past `rmem_max` when privileged; returns
 /// the size the kernel granted.
 fn grow_receive_buffer(socket: &Socket) -> usize {

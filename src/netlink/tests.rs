@@ -13,7 +13,7 @@ use pretty_assertions::assert_eq;
 use super::attrs::*;
 use super::convert::*;
 use super::message::{IpvsCmd, IpvsMessage};
-use super::socket::encode;
+use super::socket::{encode, request_ack};
 use super::{change_request, decode_ipvs};
 use crate::backend::Change;
 use crate::error::{IpvsError, Op};
@@ -779,6 +779,30 @@ fn new_service_request_bytes() {
         "08000900ffffffff",                         // netmask 255.255.255.255
     ));
     assert_eq!(encoded(request, REQUEST_ACK, 7), expected);
+}
+
+/// A pipelined batch asks for one ack, on its last request: the flags of
+/// that request alone gain `NLM_F_ACK`, nothing else changes.
+#[test]
+fn only_the_last_request_of_a_batch_asks_for_an_ack() {
+    let request = |port| {
+        change_request(&Change::AddService(service(
+            inet(Protocol::Tcp, "10.0.0.1", port),
+            "rr",
+        )))
+        .1
+    };
+    let mut batch = encoded(request(80), 0x0001, 1);
+    let last = batch.len();
+    batch.extend(encoded(request(81), 0x0001, 2));
+    request_ack(&mut batch, last);
+    let mut expected = encoded(request(80), 0x0001, 1);
+    expected.extend(encoded(request(81), REQUEST_ACK, 2));
+    assert_eq!(batch, expected);
+    // An offset past the end changes nothing (and does not panic).
+    let before = batch.clone();
+    request_ack(&mut batch, before.len());
+    assert_eq!(batch, before);
 }
 
 #[test]
