@@ -168,7 +168,7 @@ fn words(text: &str) -> Result<Vec<String>, String> {
     }
 }
 
-/// `\n` is a newline, `\t` a tab and `\\` a backslash.
+/// `\n` is a newline, `\r` a carriage return, `\t` a tab and `\\` a backslash.
 fn unescape(text: &str) -> String {
     let mut out = String::new();
     let mut chars = text.chars();
@@ -180,6 +180,7 @@ fn unescape(text: &str) -> String {
         match chars.next() {
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
             Some(other) => out.push(other),
             None => out.push('\\'),
         }
