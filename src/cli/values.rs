@@ -180,6 +180,34 @@ pub(crate) fn resolve_ipv4_host(name: &str) -> Option<Ipv4Addr> {
     if NO_HOST_LOOKUPS.with(std::cell::Cell::get) && name != "localhost" {
         return None;
     }
+    system_ipv4_host(name).or_else(|| {
+        let hosts = std::fs::read_to_string("/etc/hosts").ok()?;
+        ipv4_of_ipv6_hosts_line(&hosts, name)
+    })
+}
+
+/// glibc's hosts file answers an IPv4 lookup with `127.0.0.1` for a name on
+/// a `::1` line and with the IPv4 address of a v4-mapped `::ffff:a.b.c.d`
+/// line (so 1.31 takes `ip6-localhost` as `127.0.0.1`); musl skips such
+/// lines. The first such line naming `name` (case-insensitively), if any.
+fn ipv4_of_ipv6_hosts_line(hosts: &str, name: &str) -> Option<Ipv4Addr> {
+    hosts.lines().find_map(|line| {
+        let line = line.split('#').next().unwrap_or_default();
+        let mut words = line.split_whitespace();
+        let addr: std::net::Ipv6Addr = words.next()?.parse().ok()?;
+        if !words.any(|word| word.eq_ignore_ascii_case(name)) {
+            return None;
+        }
+        if addr.is_loopback() {
+            Some(Ipv4Addr::LOCALHOST)
+        } else {
+            addr.to_ipv4_mapped()
+        }
+    })
+}
+
+/// `gethostbyname_r` of the C library, IPv4 and the first address only.
+fn system_ipv4_host(name: &str) -> Option<Ipv4Addr> {
     let c_name = CString::new(name).ok()?;
     let mut buf: Vec<libc::c_char> = vec![0; 1024];
     loop {
@@ -548,6 +576,23 @@ mod tests {
             None
         );
         assert_eq!(service_port("a\0b", Some(Protocol::Tcp)), None);
+    }
+
+    #[test]
+    fn ipv6_loopback_and_v4_mapped_hosts_lines_answer_ipv4_lookups_as_glibc_does() {
+        let hosts = "127.0.0.1\tlocalhost lab\n\
+                     ::1 localhost ip6-localhost ip6-loopback # loopback\n\
+                     ::ffff:10.0.0.7 mapped\n\
+                     2001:db8::1 six\n\
+                     # ::1 commented\n";
+        let lookup = |name| ipv4_of_ipv6_hosts_line(hosts, name);
+        assert_eq!(lookup("ip6-localhost"), Some(Ipv4Addr::LOCALHOST));
+        assert_eq!(lookup("IP6-Loopback"), Some(Ipv4Addr::LOCALHOST));
+        assert_eq!(lookup("mapped"), Some(Ipv4Addr::new(10, 0, 0, 7)));
+        assert_eq!(lookup("six"), None);
+        assert_eq!(lookup("commented"), None);
+        assert_eq!(lookup("loopback"), None);
+        assert_eq!(lookup("lab"), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod support;
 mod attributes;
 mod cli;
 mod demo;
+mod differential;
 mod harness;
 mod netns;
 mod readme;
@@ -33,5 +34,6 @@ fn main() {
     tests.extend(reliability::tests());
     tests.extend(attributes::tests());
     tests.extend(netns::tests());
+    tests.extend(differential::tests());
     support::runner::main(tests);
 }
