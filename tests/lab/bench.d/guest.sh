@@ -12,7 +12,7 @@
 #   I  key  value
 #
 # OP is R (-R of the whole rule set), Ln, Sn, stats (-Ln --stats --exact),
-# json (-Ln --json, ours only), watch5 (--watch=0.1 --count=5 --json, ours)
+# json (-Ln --json, ours only), watch5 (--watch=0.1 --count=5, ours)
 # and ln5 (five -Ln in a row, ours); TOOL is ref or ours.
 set -u
 RUNS=$1
@@ -128,7 +128,7 @@ for sc in "$@"; do
 	# Watch mode: five refreshes against five separate -Ln runs.
 	run=1
 	while [ $run -le "$RUNS" ]; do
-		measure "$sc" watch5 ours $run -o /dev/null -- $OURS -Ln --watch=0.1 --count=5 --json
+		measure "$sc" watch5 ours $run -o /dev/null -- $OURS -Ln --watch=0.1 --count=5
 		measure "$sc" ln5 ours $run -o /dev/null -- /bin/sh -c \
 			"for i in 1 2 3 4 5; do $OURS -Ln; done"
 		run=$((run + 1))
