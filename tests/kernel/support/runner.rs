@@ -13,7 +13,7 @@
 //!   `/usr/sbin/ipvsadm`, `/sbin/ipvsadm`).
 //! * `IPVS_LAB`: `require` (no IPVS and no lab is a failure), `skip` (never
 //!   boot the VM), `vm` (use the VM even if the host has IPVS).
-//! * `IPVS_LAB_TIMEOUT`: VM-side limit in seconds for the whole run (default 900).
+//! * `IPVS_LAB_TIMEOUT`: VM-side limit in seconds for the whole run (default 1800).
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -243,7 +243,7 @@ fn in_lab(args: &Arguments) -> Result<i32, String> {
     let me = std::env::current_exe()
         .map_err(|e| format!("cannot find this test binary: {e}"))?;
     let ours = ours_path();
-    let timeout = std::env::var("IPVS_LAB_TIMEOUT").unwrap_or_else(|_| "900".into());
+    let timeout = std::env::var("IPVS_LAB_TIMEOUT").unwrap_or_else(|_| "1800".into());
     let mut cmd = Command::new(&lab);
     cmd.arg("run")
         .arg("--file")
