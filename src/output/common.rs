@@ -18,6 +18,64 @@ pub(crate) fn push_left(line: &mut Vec<u8>, text: &[u8], width: usize) {
     line.resize(line.len() + width.saturating_sub(text.len()), b' ');
 }
 
+/// `value` in decimal. Listings print hundreds of thousands of numbers:
+/// this spares `core::fmt` its per-call and per-pad-character work.
+pub(crate) fn push_decimal(line: &mut Vec<u8>, value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    line.extend_from_slice(&digits[at..]);
+}
+
+/// printf `%-<width>llu`.
+pub(crate) fn push_uint_left(line: &mut Vec<u8>, value: u64, width: usize) {
+    let start = line.len();
+    push_decimal(line, value);
+    let written = line.len() - start;
+    line.resize(line.len() + width.saturating_sub(written), b' ');
+}
+
+/// printf `%-<width>d`.
+pub(crate) fn push_int_left(line: &mut Vec<u8>, value: i64, width: usize) {
+    let start = line.len();
+    if value < 0 {
+        line.push(b'-');
+    }
+    push_decimal(line, value.unsigned_abs());
+    let written = line.len() - start;
+    line.resize(line.len() + width.saturating_sub(written), b' ');
+}
+
+/// printf `%<width>llu`.
+pub(crate) fn push_uint_right(line: &mut Vec<u8>, value: u64, width: usize) {
+    let start = line.len();
+    push_decimal(line, value);
+    let written = line.len() - start;
+    if written < width {
+        let pad = width - written;
+        line.resize(line.len() + pad, b' ');
+        line[start..].rotate_right(pad);
+    }
+}
+
+/// `inet_ntoa`: dotted decimal.
+pub(crate) fn push_ipv4(line: &mut Vec<u8>, addr: &Ipv4Addr) {
+    for (i, octet) in addr.octets().into_iter().enumerate() {
+        if i > 0 {
+            line.push(b'.');
+        }
+        push_decimal(line, u64::from(octet));
+    }
+}
+
 /// `svc_name[n] = '\0'`: keep at most `n` bytes.
 pub(crate) fn truncate(mut text: Vec<u8>, n: usize) -> Vec<u8> {
     text.truncate(n);
@@ -122,7 +180,14 @@ pub(crate) fn addrport_to_anyname(
     };
     let text = if numeric {
         match addr {
-            IpAddr::V4(a) => format!("{a}:{port}"),
+            IpAddr::V4(a) => {
+                // At most 21 bytes: never cut.
+                let mut text = Vec::with_capacity(21);
+                push_ipv4(&mut text, a);
+                text.push(b':');
+                push_decimal(&mut text, u64::from(port));
+                return text;
+            }
             IpAddr::V6(_) => format!("{open}{}{close}:{port}", ntop(addr)),
         }
     } else {
@@ -166,31 +231,46 @@ pub(crate) fn has_sched_flags(flags: ServiceFlags) -> bool {
 /// `print_largenum`: a 64-bit counter in a 9-column field, scaled to
 /// K/M/G/T (thresholds 1e8/1e9/1e11/1e14) unless `exact`.
 pub(crate) fn push_largenum(line: &mut Vec<u8>, value: u64, exact: bool) {
-    use std::io::Write;
-    // Writing to a Vec cannot fail.
-    let _ = if exact {
+    if value < 100_000_000 {
+        return push_uint_right(line, value, 9);
+    }
+    if exact {
         // %9llu, or wider with one leading space when it has more digits.
-        if value < 100_000_000 {
-            write!(line, "{value:9}")
-        } else {
-            write!(line, " {value}")
-        }
-    } else if value < 100_000_000 {
-        write!(line, "{value:9}")
-    } else if value < 1_000_000_000 {
-        write!(line, "{:8}K", value / 1_000)
+        line.push(b' ');
+        return push_decimal(line, value);
+    }
+    let (scaled, unit) = if value < 1_000_000_000 {
+        (value / 1_000, b'K')
     } else if value < 100_000_000_000 {
-        write!(line, "{:8}M", value / 1_000_000)
+        (value / 1_000_000, b'M')
     } else if value < 100_000_000_000_000 {
-        write!(line, "{:8}G", value / 1_000_000_000)
+        (value / 1_000_000_000, b'G')
     } else {
-        write!(line, "{:8}T", value / 1_000_000_000_000)
+        (value / 1_000_000_000_000, b'T')
     };
+    push_uint_right(line, scaled, 8);
+    line.push(unit);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The hand-written number and address writers print exactly
+        /// what the printf-style formats they replace print.
+        #[test]
+        fn number_writers_match_core_fmt(v in proptest::num::u64::ANY, i in proptest::num::i64::ANY,
+                                         width in 0usize..24, octets in proptest::array::uniform4(0u8..)) {
+            let run = |f: &dyn Fn(&mut Vec<u8>)| { let mut line = b"x".to_vec(); f(&mut line); String::from_utf8(line).unwrap() };
+            proptest::prop_assert_eq!(run(&|l| push_decimal(l, v)), format!("x{v}"));
+            proptest::prop_assert_eq!(run(&|l| push_uint_left(l, v, width)), format!("x{v:<width$}"));
+            proptest::prop_assert_eq!(run(&|l| push_uint_right(l, v, width)), format!("x{v:>width$}"));
+            proptest::prop_assert_eq!(run(&|l| push_int_left(l, i, width)), format!("x{i:<width$}"));
+            let addr = Ipv4Addr::from(octets);
+            proptest::prop_assert_eq!(run(&|l| push_ipv4(l, &addr)), format!("x{addr}"));
+        }
+    }
 
     fn largenum(value: u64, exact: bool) -> String {
         let mut line = Vec::new();

@@ -11,8 +11,8 @@ use crate::model::{
 };
 
 use super::common::{
-    addrport_to_anyname, has_sched_flags, push_largenum, push_left, sched_flag_names,
-    service_proto, truncate,
+    addrport_to_anyname, has_sched_flags, push_int_left, push_largenum, push_left,
+    push_uint_left, sched_flag_names, service_proto, truncate,
 };
 use super::names::NameResolver;
 use super::sort::{service_order, sort_dests};
@@ -293,14 +293,18 @@ fn push_dest_columns(buf: &mut Vec<u8>, dest: &Dest, layout: Layout, exact: bool
             dest.active_conns,
             dest.inact_conns
         ),
-        Layout::Plain => writeln!(
-            buf,
-            " {:<7} {:<6} {:<10} {:<10}",
-            fwd_name(dest.fwd),
-            dest.weight,
-            dest.active_conns,
-            dest.inact_conns
-        ),
+        // " %-7s %-6d %-10d %-10d\n", the common case, without core::fmt.
+        Layout::Plain => {
+            buf.push(b' ');
+            push_left(buf, fwd_name(dest.fwd).as_bytes(), 7);
+            buf.push(b' ');
+            push_int_left(buf, i64::from(dest.weight), 6);
+            buf.push(b' ');
+            push_uint_left(buf, u64::from(dest.active_conns), 10);
+            buf.push(b' ');
+            push_uint_left(buf, u64::from(dest.inact_conns), 10);
+            buf.write_all(b"\n")
+        }
     };
 }
 
