@@ -8,7 +8,7 @@
 //! kernel test runs the cases of one `section` of that file. A test owns two
 //! network namespaces, one for each tool, so both results stay in place side
 //! by side: listings can be read again, and read-only commands run again,
-//! when a comparison differs (see [`KERNEL_DUMP_RETRIES`]).
+//! when a comparison differs (see [`until_same`]).
 
 mod cases;
 
@@ -18,7 +18,7 @@ use std::process::Output;
 
 use nix::sched::{CloneFlags, setns, unshare};
 
-use crate::support::compare::render;
+use crate::support::compare::{panic_text, render, until_same};
 use crate::support::ns::describe;
 use crate::support::{Ns, TestResult, Trial, assert_same_output};
 use cases::{Case, Expect, Kind};
@@ -26,13 +26,6 @@ use cases::{Case, Expect, Kind};
 /// The suite must keep at least this many cases, and this many error cases.
 const MIN_CASES: usize = 250;
 const MIN_ERROR_CASES: usize = 80;
-
-/// The kernel resumes a multi-part IPVS service dump at a position counted
-/// over the services of every network namespace. Other tests add and remove
-/// services in parallel, so ipvsadm 1.31 can list a service twice or miss
-/// one (ours de-duplicates). A listing that differs is therefore read again,
-/// by both tools, up to this many times before the case fails.
-const KERNEL_DUMP_RETRIES: usize = 3;
 
 /// How 1.31 reads the state a command left behind. 1.31 runs listings
 /// inside a restore, so one `ipvsadm-1.31 -R` with these lines reads them
@@ -116,7 +109,7 @@ fn run_section(ns: &Ns, section: &str) -> TestResult {
             run_case(ns, &pair, case);
         }));
         if let Err(payload) = outcome {
-            failures.push(panic_message(payload.as_ref()));
+            failures.push(panic_text(payload.as_ref()));
             pair.recover(ns);
         }
     }
@@ -130,16 +123,6 @@ fn run_section(ns: &Ns, section: &str) -> TestResult {
             failures.join("\n\n")
         )
         .into())
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_string()
-    } else {
-        "the case panicked".to_string()
     }
 }
 
@@ -286,20 +269,11 @@ fn prepare_interfaces(ns: &Ns) -> Result<(), String> {
 }
 
 fn run_tool(ns: &Ns, side: Side, args: &[String], input: Option<&str>) -> Output {
-    match (side, input) {
-        (Side::Ours, None) => ns.ours(args),
-        (Side::Ours, Some(input)) => ns.ours_stdin(args, input),
-        (Side::Reference, None) => ns.reference(args),
-        (Side::Reference, Some(input)) => ns.reference_stdin(args, input),
-    }
+    ns.run_tool(matches!(side, Side::Ours), args, input)
 }
 
 fn state(ns: &Ns) -> Output {
     ns.reference_stdin(&["-R"], STATE_VIEWS)
-}
-
-fn same(a: &Output, b: &Output) -> bool {
-    a.stdout == b.stdout && a.stderr == b.stderr && a.status.code() == b.status.code()
 }
 
 fn run_case(ns: &Ns, pair: &NamespacePair, case: &Case) {
@@ -316,16 +290,13 @@ fn run_case(ns: &Ns, pair: &NamespacePair, case: &Case) {
         check_documented_difference(ns, pair, case, expect, &what);
         return;
     }
-    let mut outputs = run_both(ns, pair, case);
     // Read-only commands (listings) may meet a shifted kernel dump: run
-    // them again rather than fail at once (see KERNEL_DUMP_RETRIES).
-    for _ in 0..KERNEL_DUMP_RETRIES {
-        if !case.read_only() || same(&outputs.0, &outputs.1) {
-            break;
-        }
-        outputs = run_both(ns, pair, case);
-    }
-    let (ours, reference) = outputs;
+    // them again rather than fail at once.
+    let (ours, reference) = if case.read_only() {
+        until_same(|| run_both(ns, pair, case))
+    } else {
+        run_both(ns, pair, case)
+    };
     assert_same_output(&what, &ours, &reference);
     match case.kind {
         Kind::Ok => assert!(
@@ -352,7 +323,7 @@ fn run_both(ns: &Ns, pair: &NamespacePair, case: &Case) -> (Output, Output) {
 }
 
 /// The state left by each tool, as 1.31 lists it; a differing listing is
-/// read again (see KERNEL_DUMP_RETRIES).
+/// read again (see [`until_same`]).
 fn compare_states(ns: &Ns, pair: &NamespacePair, what: &str) {
     let read = || {
         pair.enter(Side::Ours);
@@ -363,13 +334,7 @@ fn compare_states(ns: &Ns, pair: &NamespacePair, what: &str) {
         pair.note_state(Side::Reference, &reference);
         (ours, reference)
     };
-    let mut states = read();
-    for _ in 0..KERNEL_DUMP_RETRIES {
-        if same(&states.0, &states.1) {
-            break;
-        }
-        states = read();
-    }
+    let states = until_same(read);
     assert_same_output(
         &format!(
             "{what}: state afterwards, by ipvsadm 1.31 ({})",

@@ -9,12 +9,10 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::Failed;
 
+use super::compare::{READ_ATTEMPTS, same_output, until_same};
 use super::runner::{ours_path, reference_path};
 
 static UNIQUE: AtomicUsize = AtomicUsize::new(0);
-
-/// How often a read-only comparison is tried before a difference counts.
-const READ_ATTEMPTS: usize = 4;
 
 /// How long counters may take to be published.
 const COUNTER_WAIT: Duration = Duration::from_secs(30);
@@ -81,6 +79,21 @@ impl Ns {
         run_with_input(ipvsadm(&self.reference, args), input)
     }
 
+    /// Runs ours or ipvsadm 1.31, with `input` on stdin if given.
+    pub fn run_tool<S: AsRef<OsStr>>(
+        &self,
+        ours: bool,
+        args: &[S],
+        input: Option<&str>,
+    ) -> Output {
+        match (ours, input) {
+            (true, None) => self.ours(args),
+            (true, Some(input)) => self.ours_stdin(args, input),
+            (false, None) => self.reference(args),
+            (false, Some(input)) => self.reference_stdin(args, input),
+        }
+    }
+
     /// Applies `steps` from an empty table with ours, then (after `-C`) with
     /// ipvsadm 1.31, and asserts that every step printed and returned the
     /// same, and that both left the same table (`-Sn`, `-Ln` by 1.31).
@@ -91,12 +104,7 @@ impl Ns {
             self.flush();
             let outs = steps
                 .iter()
-                .map(|(args, input)| match (ours, input) {
-                    (true, None) => self.ours(args),
-                    (true, Some(input)) => self.ours_stdin(args, input),
-                    (false, None) => self.reference(args),
-                    (false, Some(input)) => self.reference_stdin(args, input),
-                })
+                .map(|(args, input)| self.run_tool(ours, args, *input))
                 .collect();
             let saved = self.reference_read(&["-Sn"]);
             let listed = self.reference_read(&["-Ln"]);
@@ -129,20 +137,9 @@ impl Ns {
     /// Runs both on the current state: `(ours, reference)`. For read-only
     /// commands, or commands that fail without changing anything.
     ///
-    /// When the two differ, both run again (up to [`READ_ATTEMPTS`] times):
-    /// the kernel resumes a multi-part service dump at a position counted
-    /// over the services of *every* network namespace, so a test adding
-    /// services in parallel can make ipvsadm 1.31 list one of ours twice or
-    /// skip it. A real difference persists and still fails.
+    /// When the two differ, both run again (see [`until_same`]).
     pub fn both<S: AsRef<OsStr>>(&self, args: &[S]) -> (Output, Output) {
-        let mut pair = (self.ours(args), self.reference(args));
-        for _ in 1..READ_ATTEMPTS {
-            if same_output(&pair.0, &pair.1) {
-                break;
-            }
-            pair = (self.ours(args), self.reference(args));
-        }
-        pair
+        until_same(|| (self.ours(args), self.reference(args)))
     }
 
     /// Reads the table with ipvsadm 1.31 (`args` must not change it) until
@@ -254,10 +251,6 @@ impl Ns {
         let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
         format!("{base}{}x{n}", std::process::id())
     }
-}
-
-fn same_output(a: &Output, b: &Output) -> bool {
-    a.stdout == b.stdout && a.stderr == b.stderr && a.status.code() == b.status.code()
 }
 
 fn ipvsadm<S: AsRef<OsStr>>(bin: &Path, args: &[S]) -> Command {

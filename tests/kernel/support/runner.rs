@@ -26,6 +26,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use nix::sched::{CloneFlags, unshare};
 
 use super::Ns;
+use super::compare::panic_text;
 
 /// Where our binary is put inside the VM.
 const VM_OURS: &str = "/usr/local/sbin/ipvsadm";
@@ -68,16 +69,6 @@ fn in_fresh_netns(name: &str, f: fn(&Ns) -> Result<(), Failed>) -> Result<(), Fa
                 .unwrap_or_else(|| panic_text(payload.as_ref()))
                 .into())
         }
-    }
-}
-
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "test panicked".to_string()
     }
 }
 
