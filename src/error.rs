@@ -46,6 +46,11 @@ pub enum IpvsError {
     /// The kernel sent something we could not decode.
     #[error("malformed reply from the kernel: {0}")]
     Decode(String),
+    /// A datagram did not fit the slot it was read into (and was lost).
+    #[error(
+        "malformed reply from the kernel: netlink datagram of {len} bytes exceeds the {room}-byte buffer"
+    )]
+    Truncated { len: usize, room: usize },
 }
 
 impl IpvsError {

@@ -11,9 +11,9 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_core::{
-    DecodeError, DefaultNla, Emitable, ErrorContext, NLA_F_NESTED, Nla, NlaBuffer,
-    NlasIterator, Parseable, emit_u16, emit_u16_be, emit_u32, emit_u64, parse_u8,
-    parse_u16, parse_u16_be, parse_u32, parse_u64,
+    DecodeError, DefaultNla, Emitable, ErrorContext, NLA_F_NESTED, NLA_TYPE_MASK, Nla,
+    NlaBuffer, NlasIterator, Parseable, emit_u16, emit_u16_be, emit_u32, emit_u64,
+    parse_u8, parse_u16, parse_u16_be, parse_u32, parse_u64,
 };
 
 // Top-level attributes (`IPVS_CMD_ATTR_*`).
@@ -44,21 +44,21 @@ const IPVS_SVC_ATTR_PE_NAME: u16 = 11;
 pub const IPVS_SVC_ATTR_STATS64: u16 = 12;
 
 // Destination attributes (`IPVS_DEST_ATTR_*`).
-const IPVS_DEST_ATTR_ADDR: u16 = 1;
-const IPVS_DEST_ATTR_PORT: u16 = 2;
-const IPVS_DEST_ATTR_FWD_METHOD: u16 = 3;
-const IPVS_DEST_ATTR_WEIGHT: u16 = 4;
-const IPVS_DEST_ATTR_U_THRESH: u16 = 5;
-const IPVS_DEST_ATTR_L_THRESH: u16 = 6;
-const IPVS_DEST_ATTR_ACTIVE_CONNS: u16 = 7;
-const IPVS_DEST_ATTR_INACT_CONNS: u16 = 8;
-const IPVS_DEST_ATTR_PERSIST_CONNS: u16 = 9;
+pub const IPVS_DEST_ATTR_ADDR: u16 = 1;
+pub const IPVS_DEST_ATTR_PORT: u16 = 2;
+pub const IPVS_DEST_ATTR_FWD_METHOD: u16 = 3;
+pub const IPVS_DEST_ATTR_WEIGHT: u16 = 4;
+pub const IPVS_DEST_ATTR_U_THRESH: u16 = 5;
+pub const IPVS_DEST_ATTR_L_THRESH: u16 = 6;
+pub const IPVS_DEST_ATTR_ACTIVE_CONNS: u16 = 7;
+pub const IPVS_DEST_ATTR_INACT_CONNS: u16 = 8;
+pub const IPVS_DEST_ATTR_PERSIST_CONNS: u16 = 9;
 pub const IPVS_DEST_ATTR_STATS: u16 = 10;
-const IPVS_DEST_ATTR_ADDR_FAMILY: u16 = 11;
+pub const IPVS_DEST_ATTR_ADDR_FAMILY: u16 = 11;
 pub const IPVS_DEST_ATTR_STATS64: u16 = 12;
-const IPVS_DEST_ATTR_TUN_TYPE: u16 = 13;
-const IPVS_DEST_ATTR_TUN_PORT: u16 = 14;
-const IPVS_DEST_ATTR_TUN_FLAGS: u16 = 15;
+pub const IPVS_DEST_ATTR_TUN_TYPE: u16 = 13;
+pub const IPVS_DEST_ATTR_TUN_PORT: u16 = 14;
+pub const IPVS_DEST_ATTR_TUN_FLAGS: u16 = 15;
 
 // Sync daemon attributes (`IPVS_DAEMON_ATTR_*`).
 const IPVS_DAEMON_ATTR_STATE: u16 = 1;
@@ -71,16 +71,16 @@ const IPVS_DAEMON_ATTR_MCAST_PORT: u16 = 7;
 const IPVS_DAEMON_ATTR_MCAST_TTL: u16 = 8;
 
 // Counter attributes (`IPVS_STATS_ATTR_*`), shared by STATS and STATS64.
-const IPVS_STATS_ATTR_CONNS: u16 = 1;
-const IPVS_STATS_ATTR_INPKTS: u16 = 2;
-const IPVS_STATS_ATTR_OUTPKTS: u16 = 3;
-const IPVS_STATS_ATTR_INBYTES: u16 = 4;
-const IPVS_STATS_ATTR_OUTBYTES: u16 = 5;
-const IPVS_STATS_ATTR_CPS: u16 = 6;
-const IPVS_STATS_ATTR_INPPS: u16 = 7;
-const IPVS_STATS_ATTR_OUTPPS: u16 = 8;
-const IPVS_STATS_ATTR_INBPS: u16 = 9;
-const IPVS_STATS_ATTR_OUTBPS: u16 = 10;
+pub const IPVS_STATS_ATTR_CONNS: u16 = 1;
+pub const IPVS_STATS_ATTR_INPKTS: u16 = 2;
+pub const IPVS_STATS_ATTR_OUTPKTS: u16 = 3;
+pub const IPVS_STATS_ATTR_INBYTES: u16 = 4;
+pub const IPVS_STATS_ATTR_OUTBYTES: u16 = 5;
+pub const IPVS_STATS_ATTR_CPS: u16 = 6;
+pub const IPVS_STATS_ATTR_INPPS: u16 = 7;
+pub const IPVS_STATS_ATTR_OUTPPS: u16 = 8;
+pub const IPVS_STATS_ATTR_INBPS: u16 = 9;
+pub const IPVS_STATS_ATTR_OUTBPS: u16 = 10;
 
 /// The kernel's `union nf_inet_addr`: 16 bytes, IPv4 in the first four.
 pub type RawAddr = [u8; 16];
@@ -197,6 +197,66 @@ pub enum Stats64Attr {
     Other(DefaultNla),
 }
 
+/// The attributes of a payload as `(type, value)` pairs, checked as
+/// [`NlasIterator`] checks them (and failing with its errors) but without
+/// building an `NlaBuffer` for each: the listing hot path walks hundreds of
+/// thousands of them.
+pub fn raw_attrs(payload: &[u8]) -> RawAttrs<'_> {
+    RawAttrs { rest: payload }
+}
+
+pub struct RawAttrs<'a> {
+    rest: &'a [u8],
+}
+
+/// One attribute from [`raw_attrs`].
+#[derive(Debug, Clone, Copy)]
+pub struct RawAttr<'a> {
+    /// The type, without the nested and byte-order flags.
+    pub kind: u16,
+    pub value: &'a [u8],
+    /// The whole attribute, header included.
+    pub bytes: &'a [u8],
+}
+
+impl<'a> RawAttr<'a> {
+    /// For the typed parsers.
+    pub fn buffer(&self) -> NlaBuffer<&'a [u8]> {
+        NlaBuffer::new(self.bytes)
+    }
+}
+
+impl<'a> Iterator for RawAttrs<'a> {
+    type Item = Result<RawAttr<'a>, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let buf = self.rest;
+        if buf.is_empty() {
+            return None;
+        }
+        let (len, kind) = match buf {
+            [l0, l1, t0, t1, ..] => (
+                usize::from(u16::from_ne_bytes([*l0, *l1])),
+                u16::from_ne_bytes([*t0, *t1]) & NLA_TYPE_MASK,
+            ),
+            _ => (0, 0),
+        };
+        if len < 4 || len > buf.len() {
+            self.rest = &[];
+            let error = NlaBuffer::new_checked(buf)
+                .err()
+                .unwrap_or_else(|| DecodeError::from("invalid netlink attribute"));
+            return Some(Err(error));
+        }
+        self.rest = buf.get((len + 3) & !3..).unwrap_or(&[]);
+        Some(Ok(RawAttr {
+            kind,
+            value: &buf[4..len],
+            bytes: &buf[..len],
+        }))
+    }
+}
+
 fn emit_string(buffer: &mut [u8], s: &str) {
     buffer[..s.len()].copy_from_slice(s.as_bytes());
     buffer[s.len()] = 0;
@@ -213,7 +273,7 @@ fn parse_cstring(payload: &[u8]) -> String {
     String::from_utf8_lossy(&payload[..end]).into_owned()
 }
 
-fn parse_raw_addr(payload: &[u8]) -> Result<RawAddr, DecodeError> {
+pub fn parse_raw_addr(payload: &[u8]) -> Result<RawAddr, DecodeError> {
     let mut addr = [0u8; 16];
     match payload.len() {
         4 | 16 => {
@@ -224,7 +284,7 @@ fn parse_raw_addr(payload: &[u8]) -> Result<RawAddr, DecodeError> {
     }
 }
 
-fn parse_i32_ne(payload: &[u8]) -> Result<i32, DecodeError> {
+pub fn parse_i32_ne(payload: &[u8]) -> Result<i32, DecodeError> {
     parse_u32(payload).map(|v| v as i32)
 }
 

@@ -3,13 +3,11 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use netlink_packet_core::{DecodeError, ErrorContext, NlasIterator};
-
-use super::attrs::{
-    DaemonAttr, DestAttr, FlagsMask, IPVS_DEST_ATTR_STATS, IPVS_DEST_ATTR_STATS64,
-    IPVS_SVC_ATTR_STATS, IPVS_SVC_ATTR_STATS64, IpvsAttr, RawAddr, ServiceAttr,
-    Stats64Attr, StatsAttr,
+use netlink_packet_core::{
+    DecodeError, ErrorContext, parse_u8, parse_u16, parse_u16_be, parse_u32, parse_u64,
 };
+
+use super::attrs::*;
 use crate::model::{
     Daemon, DaemonState, Dest, Family, FwdMethod, Info, Netmask, Protocol, Service,
     ServiceAddr, ServiceFlags, ServiceId, Stats, Timeouts, TunnelFlags, TunnelType,
@@ -175,11 +173,39 @@ fn add_wide(s: &mut Stats, attr: &Stats64Attr) {
     }
 }
 
-/// Legacy counters straight from a nested STATS payload.
+/// The counter an `IPVS_STATS_ATTR_*` kind fills; `None` for padding and
+/// kinds this program does not know.
+fn counter_of(s: &mut Stats, kind: u16) -> Option<&mut u64> {
+    Some(match kind {
+        IPVS_STATS_ATTR_CONNS => &mut s.conns,
+        IPVS_STATS_ATTR_INPKTS => &mut s.inpkts,
+        IPVS_STATS_ATTR_OUTPKTS => &mut s.outpkts,
+        IPVS_STATS_ATTR_INBYTES => &mut s.inbytes,
+        IPVS_STATS_ATTR_OUTBYTES => &mut s.outbytes,
+        IPVS_STATS_ATTR_CPS => &mut s.cps,
+        IPVS_STATS_ATTR_INPPS => &mut s.inpps,
+        IPVS_STATS_ATTR_OUTPPS => &mut s.outpps,
+        IPVS_STATS_ATTR_INBPS => &mut s.inbps,
+        IPVS_STATS_ATTR_OUTBPS => &mut s.outbps,
+        _ => return None,
+    })
+}
+
+/// Legacy counters straight from a nested STATS payload: 32-bit, but for
+/// the byte counters.
 fn legacy_stats_in(payload: &[u8]) -> Result<Stats, DecodeError> {
     let mut s = Stats::default();
-    for nla in NlasIterator::new(payload) {
-        add_legacy(&mut s, &StatsAttr::parse(&nla?)?);
+    for attr in raw_attrs(payload) {
+        let RawAttr { kind, value, .. } = attr?;
+        let wide = matches!(kind, IPVS_STATS_ATTR_INBYTES | IPVS_STATS_ATTR_OUTBYTES);
+        if let Some(counter) = counter_of(&mut s, kind) {
+            *counter = if wide {
+                parse_u64(value)
+            } else {
+                parse_u32(value).map(u64::from)
+            }
+            .with_context(|| format!("invalid stats attribute {kind}"))?;
+        }
     }
     Ok(s)
 }
@@ -187,10 +213,38 @@ fn legacy_stats_in(payload: &[u8]) -> Result<Stats, DecodeError> {
 /// 64-bit counters straight from a nested STATS64 payload.
 fn wide_stats_in(payload: &[u8]) -> Result<Stats, DecodeError> {
     let mut s = Stats::default();
-    for nla in NlasIterator::new(payload) {
-        add_wide(&mut s, &Stats64Attr::parse(&nla?)?);
+    for attr in raw_attrs(payload) {
+        let RawAttr { kind, value, .. } = attr?;
+        if let Some(counter) = counter_of(&mut s, kind) {
+            *counter = parse_u64(value)
+                .with_context(|| format!("invalid stats64 attribute {kind}"))?;
+        }
     }
     Ok(s)
+}
+
+/// The counters of an in-place decoded reply: STATS64 when the kernel sent
+/// it (every kernel since 4.1), else the legacy STATS, which are then the
+/// only ones decoded.
+#[derive(Default)]
+struct RawCounters<'a> {
+    legacy: Option<&'a [u8]>,
+    wide: Option<&'a [u8]>,
+}
+
+impl RawCounters<'_> {
+    /// `names`: the STATS and STATS64 attributes, for errors.
+    fn stats(&self, names: [&'static str; 2]) -> Result<Stats, DecodeError> {
+        match (self.wide, self.legacy) {
+            (Some(wide), _) => {
+                wide_stats_in(wide).with_context(|| format!("invalid {}", names[1]))
+            }
+            (None, Some(legacy)) => {
+                legacy_stats_in(legacy).with_context(|| format!("invalid {}", names[0]))
+            }
+            (None, None) => Ok(Stats::default()),
+        }
+    }
 }
 
 /// Counters of a reply: STATS64 when present, else the legacy STATS.
@@ -311,24 +365,17 @@ pub fn service_from_attrs(attrs: &[ServiceAttr]) -> Result<Service, DecodeError>
 /// attribute, without building attribute vectors (the listing hot path).
 pub fn service_in(payload: &[u8]) -> Result<Service, DecodeError> {
     let mut fields = ServiceFields::default();
-    for nla in NlasIterator::new(payload) {
-        let nla = nla.context("invalid IPVS_CMD_ATTR_SERVICE")?;
-        match nla.kind() {
-            IPVS_SVC_ATTR_STATS => {
-                fields.counters.legacy = Some(
-                    legacy_stats_in(nla.value())
-                        .context("invalid IPVS_SVC_ATTR_STATS")?,
-                )
-            }
-            IPVS_SVC_ATTR_STATS64 => {
-                fields.counters.wide = Some(
-                    wide_stats_in(nla.value())
-                        .context("invalid IPVS_SVC_ATTR_STATS64")?,
-                )
-            }
-            _ => fields.take(ServiceAttr::parse(&nla)?),
+    let mut counters = RawCounters::default();
+    for attr in raw_attrs(payload) {
+        let attr = attr.context("invalid IPVS_CMD_ATTR_SERVICE")?;
+        match attr.kind {
+            IPVS_SVC_ATTR_STATS => counters.legacy = Some(attr.value),
+            IPVS_SVC_ATTR_STATS64 => counters.wide = Some(attr.value),
+            _ => fields.take(ServiceAttr::parse(&attr.buffer())?),
         }
     }
+    fields.counters.wide =
+        Some(counters.stats(["IPVS_SVC_ATTR_STATS", "IPVS_SVC_ATTR_STATS64"])?);
     fields.finish()
 }
 
@@ -431,28 +478,64 @@ pub fn dest_from_attrs(
 }
 
 /// A real server straight from the payload of an `IPVS_CMD_ATTR_DEST`
-/// attribute, without allocating (the listing hot path).
+/// attribute, without allocating (the listing hot path: one per real
+/// server). Reads what [`DestAttr::parse`] reads, with the same checks.
 pub fn dest_in(payload: &[u8], service_family: Family) -> Result<Dest, DecodeError> {
-    let mut fields = DestFields::default();
-    for nla in NlasIterator::new(payload) {
-        let nla = nla.context("invalid IPVS_CMD_ATTR_DEST")?;
-        match nla.kind() {
-            IPVS_DEST_ATTR_STATS => {
-                fields.counters.legacy = Some(
-                    legacy_stats_in(nla.value())
-                        .context("invalid IPVS_DEST_ATTR_STATS")?,
-                )
+    let mut f = DestFields::default();
+    let mut counters = RawCounters::default();
+    for attr in raw_attrs(payload) {
+        let RawAttr { kind, value, .. } = attr.context("invalid IPVS_CMD_ATTR_DEST")?;
+        let u32_of =
+            |name: &str| parse_u32(value).with_context(|| format!("invalid {name}"));
+        match kind {
+            IPVS_DEST_ATTR_ADDR => {
+                f.addr =
+                    Some(parse_raw_addr(value).context("invalid IPVS_DEST_ATTR_ADDR")?)
             }
-            IPVS_DEST_ATTR_STATS64 => {
-                fields.counters.wide = Some(
-                    wide_stats_in(nla.value())
-                        .context("invalid IPVS_DEST_ATTR_STATS64")?,
-                )
+            IPVS_DEST_ATTR_PORT => {
+                f.port = Some(parse_u16_be(value).context("invalid IPVS_DEST_ATTR_PORT")?)
             }
-            _ => fields.take(&DestAttr::parse(&nla)?),
+            IPVS_DEST_ATTR_FWD_METHOD => {
+                f.fwd = Some(u32_of("IPVS_DEST_ATTR_FWD_METHOD")?)
+            }
+            IPVS_DEST_ATTR_WEIGHT => {
+                f.weight =
+                    Some(parse_i32_ne(value).context("invalid IPVS_DEST_ATTR_WEIGHT")?)
+            }
+            IPVS_DEST_ATTR_U_THRESH => f.u_thr = Some(u32_of("IPVS_DEST_ATTR_U_THRESH")?),
+            IPVS_DEST_ATTR_L_THRESH => f.l_thr = Some(u32_of("IPVS_DEST_ATTR_L_THRESH")?),
+            IPVS_DEST_ATTR_ACTIVE_CONNS => {
+                f.active = Some(u32_of("IPVS_DEST_ATTR_ACTIVE_CONNS")?)
+            }
+            IPVS_DEST_ATTR_INACT_CONNS => {
+                f.inact = Some(u32_of("IPVS_DEST_ATTR_INACT_CONNS")?)
+            }
+            IPVS_DEST_ATTR_PERSIST_CONNS => {
+                f.persist = Some(u32_of("IPVS_DEST_ATTR_PERSIST_CONNS")?)
+            }
+            IPVS_DEST_ATTR_STATS => counters.legacy = Some(value),
+            IPVS_DEST_ATTR_ADDR_FAMILY => {
+                f.af =
+                    Some(parse_u16(value).context("invalid IPVS_DEST_ATTR_ADDR_FAMILY")?)
+            }
+            IPVS_DEST_ATTR_STATS64 => counters.wide = Some(value),
+            IPVS_DEST_ATTR_TUN_TYPE => {
+                f.tun_type = parse_u8(value).context("invalid IPVS_DEST_ATTR_TUN_TYPE")?
+            }
+            IPVS_DEST_ATTR_TUN_PORT => {
+                f.tun_port =
+                    parse_u16_be(value).context("invalid IPVS_DEST_ATTR_TUN_PORT")?
+            }
+            IPVS_DEST_ATTR_TUN_FLAGS => {
+                f.tun_flags =
+                    parse_u16(value).context("invalid IPVS_DEST_ATTR_TUN_FLAGS")?
+            }
+            _ => {} // attributes of newer kernels
         }
     }
-    fields.finish(service_family)
+    f.counters.wide =
+        Some(counters.stats(["IPVS_DEST_ATTR_STATS", "IPVS_DEST_ATTR_STATS64"])?);
+    f.finish(service_family)
 }
 
 /// Hands the payload of every top-level attribute of type `kind` in a
@@ -470,10 +553,10 @@ where
         .get(4..)
         .ok_or_else(|| DecodeError::buffer_too_small(payload.len(), 4))
         .context("IPVS reply shorter than its genl header")?;
-    for nla in NlasIterator::new(attrs) {
-        let nla = nla.context("invalid IPVS reply attribute")?;
-        if nla.kind() == kind {
-            each(nla.value())?;
+    for attr in raw_attrs(attrs) {
+        let attr = attr.context("invalid IPVS reply attribute")?;
+        if attr.kind == kind {
+            each(attr.value)?;
         }
     }
     Ok(())

@@ -46,9 +46,20 @@ const MODPROBE: &str = "/sbin/modprobe";
 /// The IPVS table of the current network namespace, through the kernel.
 pub struct NetlinkIpvs {
     socket: GenlSocket,
+    /// Real-server dumps, one per service listed, read in small datagrams
+    /// (see [`GenlSocket::open_for_small_dumps`]); opened on first use.
+    dest_dumps: DestDumpSocket,
     family_id: u16,
     /// Reused for every encoded request.
     send_buf: Vec<u8>,
+}
+
+enum DestDumpSocket {
+    Unopened,
+    Open(Box<GenlSocket>),
+    /// It could not be opened, or the kernel's datagrams did not fit: the
+    /// main socket does the real-server dumps.
+    Unusable,
 }
 
 impl NetlinkIpvs {
@@ -70,6 +81,7 @@ impl NetlinkIpvs {
         };
         Ok(NetlinkIpvs {
             socket,
+            dest_dumps: DestDumpSocket::Unopened,
             family_id,
             send_buf: Vec::with_capacity(SEND_CHUNK_BYTES + 4096),
         })
@@ -87,25 +99,31 @@ impl NetlinkIpvs {
         op: Op,
         request: IpvsMessage,
         dump: bool,
-        mut on_reply: F,
+        on_reply: F,
     ) -> Result<()>
     where
         F: FnMut(&[u8]) -> Result<()>,
     {
         let family_id = self.family_id;
-        let outcome = self.socket.exchange(
+        call_on(
+            &mut self.socket,
             family_id,
+            &mut self.send_buf,
+            op,
             request,
             dump,
-            &mut self.send_buf,
-            |kind, payload| {
-                if kind != family_id {
-                    return Ok(());
-                }
-                on_reply(payload)
-            },
-        )?;
-        outcome.map_err(|errno| IpvsError::Kernel { op, errno })
+            on_reply,
+        )
+    }
+
+    /// Opens the socket for real-server dumps on first use.
+    fn open_dest_dump_socket(&mut self) {
+        if let DestDumpSocket::Unopened = self.dest_dumps {
+            self.dest_dumps = match GenlSocket::open_for_small_dumps() {
+                Ok(socket) => DestDumpSocket::Open(Box::new(socket)),
+                Err(_) => DestDumpSocket::Unusable,
+            };
+        }
     }
 
     /// Sends one request and feeds every decoded reply to `on_reply`.
@@ -233,6 +251,61 @@ impl NetlinkIpvs {
     }
 }
 
+/// One request on `socket`, and the payload (genl header onwards) of every
+/// reply message to `on_reply`.
+fn call_on<F>(
+    socket: &mut GenlSocket,
+    family_id: u16,
+    send_buf: &mut Vec<u8>,
+    op: Op,
+    request: IpvsMessage,
+    dump: bool,
+    mut on_reply: F,
+) -> Result<()>
+where
+    F: FnMut(&[u8]) -> Result<()>,
+{
+    let outcome =
+        socket.exchange(family_id, request, dump, send_buf, |kind, payload| {
+            if kind != family_id {
+                return Ok(());
+            }
+            on_reply(payload)
+        })?;
+    outcome.map_err(|errno| IpvsError::Kernel { op, errno })
+}
+
+/// The real servers of one service, dumped on `socket`.
+fn dests_on(
+    socket: &mut GenlSocket,
+    family_id: u16,
+    send_buf: &mut Vec<u8>,
+    id: &ServiceId,
+) -> Result<Vec<Dest>> {
+    let mut dests = Vec::with_capacity(16);
+    let request = IpvsMessage::new(
+        IpvsCmd::GetDest,
+        vec![IpvsAttr::Service(service_id_attrs(id))],
+    );
+    let family = id.family;
+    call_on(
+        socket,
+        family_id,
+        send_buf,
+        Op::GetDests,
+        request,
+        true,
+        |payload| {
+            each_nested_in_reply(payload, IPVS_CMD_ATTR_DEST, |dest| {
+                dests.push(dest_in(dest, family)?);
+                Ok(())
+            })
+            .map_err(decode_err)
+        },
+    )?;
+    Ok(without_repeats(dests, |d| (d.addr, d.port)))
+}
+
 /// Decodes a reply payload (genl header onwards) into the typed message.
 /// Public for the fuzz targets only.
 #[doc(hidden)]
@@ -285,14 +358,27 @@ fn resolve_family(socket: &mut GenlSocket) -> Result<Option<u16>> {
 /// servers are added to while it runs can list one twice (ipvsadm 1.31
 /// prints it twice): keep the first.
 fn without_repeats<T, K: Eq + std::hash::Hash>(
-    items: Vec<T>,
+    mut items: Vec<T>,
     key: impl Fn(&T) -> K,
 ) -> Vec<T> {
+    // Most services have a handful of real servers: comparing each with
+    // the ones before it is cheaper than hashing them.
+    const SCAN_UP_TO: usize = 32;
+    if items.len() <= SCAN_UP_TO {
+        let mut i = 1;
+        while i < items.len() {
+            let k = key(&items[i]);
+            if items[..i].iter().any(|earlier| key(earlier) == k) {
+                items.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        return items;
+    }
     let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items.retain(|item| seen.insert(key(item)));
     items
-        .into_iter()
-        .filter(|item| seen.insert(key(item)))
-        .collect()
 }
 
 /// `/sbin/modprobe -- ip_vs`, no shell, no PATH; its outcome shows in
@@ -394,20 +480,17 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn dests(&mut self, id: &ServiceId) -> Result<Vec<Dest>> {
-        let mut dests = Vec::new();
-        let request = IpvsMessage::new(
-            IpvsCmd::GetDest,
-            vec![IpvsAttr::Service(service_id_attrs(id))],
-        );
-        let family = id.family;
-        self.call_raw(Op::GetDests, request, true, |payload| {
-            each_nested_in_reply(payload, IPVS_CMD_ATTR_DEST, |dest| {
-                dests.push(dest_in(dest, family)?);
-                Ok(())
-            })
-            .map_err(decode_err)
-        })?;
-        Ok(without_repeats(dests, |d| (d.addr, d.port)))
+        self.open_dest_dump_socket();
+        if let DestDumpSocket::Open(socket) = &mut self.dest_dumps {
+            match dests_on(socket, self.family_id, &mut self.send_buf, id) {
+                Err(IpvsError::Truncated { .. }) => {
+                    // Closing the socket ends the dump it was in.
+                    self.dest_dumps = DestDumpSocket::Unusable;
+                }
+                other => return other,
+            }
+        }
+        dests_on(&mut self.socket, self.family_id, &mut self.send_buf, id)
     }
 
     // The kernel runs one dump per socket at a time (a second one gets

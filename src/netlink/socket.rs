@@ -28,6 +28,9 @@ const MAX_IN_FLIGHT: usize = 1024;
 pub const SEND_CHUNK_BYTES: usize = 64 << 10;
 /// One datagram slot: the kernel caps dump skbs just under 32 KiB.
 const SLOT_BYTES: usize = 32 << 10;
+/// What the kernel adds after each skb's data (`struct skb_shared_info`
+/// on 64-bit kernels, cache-aligned); a page less this is `NLMSG_GOODSIZE`.
+const SKB_SHARED_INFO_BYTES: usize = 320;
 /// Datagrams read per `recvmmsg()`: 512 KiB of slots. More saves few
 /// calls (a dump of 10,000 services is about 50 datagrams) and costs
 /// resident memory, as every slot a dump fills is touched.
@@ -67,6 +70,8 @@ pub enum Step {
 /// end of one exchange is lost for the next.
 struct RecvQueue {
     buf: Vec<u8>,
+    /// Bytes per slot, at most `SLOT_BYTES`.
+    slot_len: usize,
     lens: [usize; SLOTS],
     filled: usize,
     slot: usize,
@@ -74,9 +79,10 @@ struct RecvQueue {
 }
 
 impl RecvQueue {
-    fn new() -> RecvQueue {
+    fn new(slot_len: usize) -> RecvQueue {
         RecvQueue {
-            buf: vec![0; SLOTS * SLOT_BYTES],
+            buf: vec![0; SLOTS * slot_len],
+            slot_len,
             lens: [0; SLOTS],
             filled: 0,
             slot: 0,
@@ -98,14 +104,14 @@ impl RecvQueue {
         // SAFETY: mmsghdr is plain old data; all-zero is a valid value.
         let mut msgs: [libc::mmsghdr; SLOTS] = unsafe { std::mem::zeroed() };
         for (i, (iov, msg)) in iovs.iter_mut().zip(msgs.iter_mut()).enumerate() {
-            iov.iov_base = self.buf[i * SLOT_BYTES..].as_mut_ptr().cast();
-            iov.iov_len = SLOT_BYTES;
+            iov.iov_base = self.buf[i * self.slot_len..].as_mut_ptr().cast();
+            iov.iov_len = self.slot_len;
             msg.msg_hdr.msg_iov = iov;
             msg.msg_hdr.msg_iovlen = 1;
         }
         let received = loop {
             // SAFETY: every iovec points into `self.buf` at a distinct slot
-            // of SLOT_BYTES bytes, all alive and exclusively borrowed for
+            // of slot_len bytes, all alive and exclusively borrowed for
             // the call; `msgs` outlives it. MSG_TRUNC makes the kernel
             // report a datagram's full length so truncation is detected.
             let n = unsafe {
@@ -127,10 +133,11 @@ impl RecvQueue {
         };
         for (len, msg) in self.lens.iter_mut().zip(&msgs[..received]) {
             *len = msg.msg_len as usize;
-            if *len > SLOT_BYTES || msg.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
-                return Err(IpvsError::Decode(format!(
-                    "netlink datagram of {len} bytes exceeds the {SLOT_BYTES}-byte buffer"
-                )));
+            if *len > self.slot_len || msg.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+                return Err(IpvsError::Truncated {
+                    len: *len,
+                    room: self.slot_len,
+                });
             }
         }
         self.filled = received;
@@ -142,7 +149,7 @@ impl RecvQueue {
     /// The next message in the queue, or `None` when it is used up.
     fn next_message(&mut self) -> Option<Result<Incoming<'_>, IpvsError>> {
         while !self.is_empty() {
-            let start = self.slot * SLOT_BYTES;
+            let start = self.slot * self.slot_len;
             let datagram = &self.buf[start..start + self.lens[self.slot]];
             if self.offset >= datagram.len() {
                 self.slot += 1;
@@ -212,7 +219,31 @@ pub struct GenlSocket {
 }
 
 impl GenlSocket {
+    /// A socket for requests, acks and dumps of any size.
     pub fn open() -> Result<GenlSocket, IpvsError> {
+        GenlSocket::open_with(SLOT_BYTES)
+    }
+
+    /// A socket for dumps of a few messages each (one service's real
+    /// servers), read in page-sized datagrams.
+    ///
+    /// The kernel sizes each dump datagram after the largest read the
+    /// socket has made (up to 32 KiB), or `NLMSG_GOODSIZE` (a page less
+    /// the skb's shared info) if that is larger, and clears the whole
+    /// allocation (Debian's kernels have `init_on_alloc`): reading a dump
+    /// of ten real servers with 32 KiB slots made it allocate and clear
+    /// 64 KiB for it (data, then the end marker), 8 pages where one does.
+    /// A kernel whose `NLMSG_GOODSIZE` is larger than guessed sends a
+    /// datagram that does not fit: [`IpvsError::Truncated`], and the caller
+    /// goes back to a socket from [`GenlSocket::open`].
+    pub fn open_for_small_dumps() -> Result<GenlSocket, IpvsError> {
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        let page = usize::try_from(page).unwrap_or(4096).clamp(4096, 8192);
+        GenlSocket::open_with(page - SKB_SHARED_INFO_BYTES)
+    }
+
+    fn open_with(slot_len: usize) -> Result<GenlSocket, IpvsError> {
         let mut socket = Socket::new(NETLINK_GENERIC)?;
         socket.bind_auto()?;
         // Both are optimisations (error text in acks, acks without a copy
@@ -225,7 +256,7 @@ impl GenlSocket {
             kernel: SocketAddr::new(0, 0),
             next_seq: 1,
             max_in_flight: (rcvbuf / ACK_TRUESIZE).clamp(8, MAX_IN_FLIGHT),
-            queue: RecvQueue::new(),
+            queue: RecvQueue::new(slot_len),
         })
     }
 
@@ -401,9 +432,9 @@ mod tests {
     }
 
     fn queue_of(datagrams: &[Vec<u8>]) -> RecvQueue {
-        let mut q = RecvQueue::new();
+        let mut q = RecvQueue::new(SLOT_BYTES);
         for (i, d) in datagrams.iter().enumerate() {
-            q.buf[i * SLOT_BYTES..i * SLOT_BYTES + d.len()].copy_from_slice(d);
+            q.buf[i * q.slot_len..i * q.slot_len + d.len()].copy_from_slice(d);
             q.lens[i] = d.len();
         }
         q.filled = datagrams.len();
@@ -464,6 +495,44 @@ mod tests {
         assert!(seen[4].starts_with("error"), "{seen:?}");
     }
 
+    /// `fill` reads datagrams whatever the socket; a datagram larger than
+    /// a slot is `Truncated` (what makes the real-server dumps go back to
+    /// the main socket), one that fits is read whole.
+    #[test]
+    fn datagrams_larger_than_a_slot_are_truncation_errors() {
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: `fds` has room for the two descriptors.
+        let rc = unsafe {
+            libc::socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0, fds.as_mut_ptr())
+        };
+        assert_eq!(rc, 0, "socketpair: {}", io::Error::last_os_error());
+        // SAFETY: both descriptors were just created and are owned here.
+        let (ours, theirs) = unsafe {
+            use std::os::fd::{FromRawFd, OwnedFd};
+            (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))
+        };
+        let send = |len: usize| {
+            let mut datagram = header(len as u32, NLMSG_DONE, 0, 7);
+            datagram.resize(len, 0);
+            // SAFETY: the pointer and length describe `datagram`.
+            let sent = unsafe {
+                libc::send(theirs.as_raw_fd(), datagram.as_ptr().cast(), len, 0)
+            };
+            assert_eq!(sent, len as isize, "{}", io::Error::last_os_error());
+        };
+        let mut q = RecvQueue::new(4096 - SKB_SHARED_INFO_BYTES);
+        send(3000);
+        q.fill(ours.as_raw_fd()).expect("a datagram that fits");
+        assert_eq!(q.lens[..q.filled], [3000]);
+        send(4096);
+        match q.fill(ours.as_raw_fd()) {
+            Err(IpvsError::Truncated { len: 4096, room }) => {
+                assert_eq!(room, 4096 - SKB_SHARED_INFO_BYTES)
+            }
+            other => panic!("expected a truncation, got {other:?}"),
+        }
+    }
+
     #[test]
     fn sequence_numbers_are_consecutive_and_wrap() {
         let mut s = GenlSocket {
@@ -471,7 +540,7 @@ mod tests {
             kernel: SocketAddr::new(0, 0),
             next_seq: u32::MAX - 1,
             max_in_flight: 8,
-            queue: RecvQueue::new(),
+            queue: RecvQueue::new(SLOT_BYTES),
         };
         assert_eq!(s.reserve_seqs(2), u32::MAX - 1);
         assert_eq!(s.reserve_seqs(1), 0);

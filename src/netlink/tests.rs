@@ -746,6 +746,77 @@ fn corrupted_replies_never_panic() {
     }
 }
 
+/// On corrupted replies too, the in-place decoders accept what the typed
+/// ones accept, with the same result. (They may accept more: legacy
+/// counters are only read when STATS64 is missing.)
+#[test]
+fn in_place_decoding_agrees_with_typed_on_corrupted_replies() {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut compared = 0;
+    for (kind, hex) in CAPTURES {
+        if !matches!(*kind, "service" | "dest") {
+            continue;
+        }
+        let raw = unhex(hex);
+        for _ in 0..3000 {
+            let mut bytes = raw.clone();
+            for _ in 0..1 + next() % 3 {
+                let i = 4 + (next() as usize) % (bytes.len() - 4);
+                bytes[i] = next() as u8;
+            }
+            let Ok(msg) = decode_ipvs(&bytes) else {
+                continue;
+            };
+            if *kind == "service" {
+                let Some(attrs) = msg.attrs.iter().find_map(|a| match a {
+                    IpvsAttr::Service(attrs) => Some(attrs),
+                    _ => None,
+                }) else {
+                    continue;
+                };
+                let Ok(typed) = service_from_attrs(attrs) else {
+                    continue;
+                };
+                let mut in_place = Vec::new();
+                each_nested_in_reply(&bytes, IPVS_CMD_ATTR_SERVICE, |p| {
+                    in_place.push(service_in(p)?);
+                    Ok(())
+                })
+                .expect("the typed decoder accepted it");
+                assert_eq!(in_place.first(), Some(&typed), "{bytes:02x?}");
+            } else {
+                let Some(attrs) = msg.attrs.iter().find_map(|a| match a {
+                    IpvsAttr::Dest(attrs) => Some(attrs),
+                    _ => None,
+                }) else {
+                    continue;
+                };
+                let Ok(typed) = dest_from_attrs(attrs, Family::Inet) else {
+                    continue;
+                };
+                let mut in_place = Vec::new();
+                each_nested_in_reply(&bytes, IPVS_CMD_ATTR_DEST, |p| {
+                    in_place.push(dest_in(p, Family::Inet)?);
+                    Ok(())
+                })
+                .expect("the typed decoder accepted it");
+                assert_eq!(in_place.first(), Some(&typed), "{bytes:02x?}");
+            }
+            compared += 1;
+        }
+    }
+    assert!(
+        compared > 1000,
+        "only {compared} corrupted replies still decoded"
+    );
+}
+
 fn encoded(request: IpvsMessage, flags: u16, seq: u32) -> Vec<u8> {
     let mut buf = Vec::new();
     encode(&mut buf, 0x20, request, flags, seq);
@@ -1004,4 +1075,8 @@ fn a_dump_that_lists_an_entry_twice_keeps_the_first() {
         |e| e.0,
     );
     assert_eq!(kept, vec![(1, 'a'), (2, 'b'), (3, 'd')]);
+    // Past the size where it hashes instead of scanning, the same.
+    let long: Vec<(u32, u32)> = (0..100).chain(0..100).map(|k| (k % 70, k)).collect();
+    let kept = super::without_repeats(long, |e| e.0);
+    assert_eq!(kept, (0..70).map(|k| (k, k)).collect::<Vec<_>>());
 }

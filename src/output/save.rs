@@ -6,7 +6,7 @@
 //! `-A -f 4294967295`, which restores the same service.
 
 use std::io::{self, Write};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use crate::model::{
     Dest, Family, FwdMethod, Netmask, Protocol, Service, ServiceAddr, ServiceEntry,
@@ -14,10 +14,11 @@ use crate::model::{
 };
 
 use super::common::{
-    addrport_to_anyname, has_sched_flags, sched_flag_names, service_proto,
+    addrport_to_anyname, has_sched_flags, push_decimal, push_int_left, push_ipv4,
+    sched_flag_names, service_proto,
 };
 use super::names::NameResolver;
-use super::sort::{service_order, sort_dests};
+use super::sort::{dest_order, service_order};
 use super::text::{service_protocol, tunnel_csum_index};
 
 /// The whole `-S` output: every service in ipvsadm's order (always
@@ -82,16 +83,23 @@ pub fn write_save_entry(
     rest.push('\n');
     buf.extend_from_slice(rest.as_bytes());
 
-    let mut sorted = dests.to_vec();
-    sort_dests(&mut sorted);
     let proto = service_proto(service_protocol(svc));
-    for dest in &sorted {
-        let dname = addrport_to_anyname(&dest.addr, dest.port, proto, numeric, names);
+    for dest in dest_order(dests).into_iter().map(|i| &dests[i]) {
         buf.extend_from_slice(b"-a ");
         buf.extend_from_slice(&svc_name);
         buf.extend_from_slice(b" -r ");
-        buf.extend_from_slice(&dname);
-        buf.extend_from_slice(dest_options(dest).as_bytes());
+        match dest.addr {
+            // The usual case, without a buffer for the name.
+            IpAddr::V4(addr) if numeric => {
+                push_ipv4(&mut buf, &addr);
+                buf.push(b':');
+                push_decimal(&mut buf, u64::from(dest.port));
+            }
+            _ => buf.extend_from_slice(&addrport_to_anyname(
+                &dest.addr, dest.port, proto, numeric, names,
+            )),
+        }
+        push_dest_options(&mut buf, dest);
     }
     out.write_all(&buf)
 }
@@ -132,32 +140,32 @@ fn rule_service_name(svc: &Service, numeric: bool, names: &dyn NameResolver) -> 
 }
 
 /// ` -m -w 1`, plus the tunnel options of `-i` dests, and the newline.
-fn dest_options(dest: &Dest) -> String {
+fn push_dest_options(buf: &mut Vec<u8>, dest: &Dest) {
     // Only masquerading and tunnelling have their own switch; 1.31 saves
     // every other method (local node, bypass) as `-g`.
-    let switch = match dest.fwd {
-        FwdMethod::Masq => "-m",
-        FwdMethod::Tunnel => "-i",
-        _ => "-g",
+    let switch: &[u8] = match dest.fwd {
+        FwdMethod::Masq => b" -m -w ",
+        FwdMethod::Tunnel => b" -i -w ",
+        _ => b" -g -w ",
     };
-    let mut line = format!(" {switch} -w {}", dest.weight);
+    buf.extend_from_slice(switch);
+    push_int_left(buf, i64::from(dest.weight), 0);
     if dest.fwd == FwdMethod::Tunnel {
         const CSUM: [&str; 3] = ["--tun-nocsum", "--tun-csum", "--tun-remcsum"];
         let csum = CSUM[tunnel_csum_index(dest.tun_flags)];
-        match dest.tun_type {
-            TunnelType::Ipip => line.push_str(" --tun-type ipip"),
-            TunnelType::Gue => line.push_str(&format!(
-                " --tun-type gue --tun-port {} {csum}",
-                dest.tun_port
-            )),
-            TunnelType::Gre => line.push_str(&format!(" --tun-type gre {csum}")),
+        let tunnel = match dest.tun_type {
+            TunnelType::Ipip => " --tun-type ipip".to_string(),
+            TunnelType::Gue => {
+                format!(" --tun-type gue --tun-port {} {csum}", dest.tun_port)
+            }
+            TunnelType::Gre => format!(" --tun-type gre {csum}"),
             // 1.31 reads past its name table here; saying nothing restores
             // the dest with the default tunnel type.
-            TunnelType::Other(_) => {}
-        }
+            TunnelType::Other(_) => String::new(),
+        };
+        buf.extend_from_slice(tunnel.as_bytes());
     }
-    line.push('\n');
-    line
+    buf.push(b'\n');
 }
 
 #[cfg(test)]

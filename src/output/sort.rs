@@ -36,6 +36,11 @@ pub fn sort_dests(dests: &mut Vec<Dest>) {
     glibc_msort(dests, compare_dests);
 }
 
+/// The order [`sort_dests`] would give, as positions into `dests`.
+pub fn dest_order(dests: &[Dest]) -> Vec<usize> {
+    sorted_order(dests, compare_dests)
+}
+
 /// The address as libipvs' `union nf_inet_addr` seen as four host-order
 /// 32-bit words: an IPv4 address fills the first word, the rest are zero.
 fn addr_words(addr: &IpAddr) -> [u32; 4] {
@@ -130,6 +135,13 @@ fn compare_dests(d1: &Dest, d2: &Dest) -> i32 {
 /// glibc's `msort_with_tmp` on a vector, with a C-style comparator.
 fn glibc_msort<T>(items: &mut Vec<T>, compare: fn(&T, &T) -> i32) {
     let order = sorted_order(items, compare);
+    if order.iter().enumerate().all(|(at, &i)| at == i) {
+        return;
+    }
+    if order.iter().rev().enumerate().all(|(at, &i)| at == i) {
+        items.reverse();
+        return;
+    }
     let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
     items.extend(
         order
@@ -138,8 +150,30 @@ fn glibc_msort<T>(items: &mut Vec<T>, compare: fn(&T, &T) -> i32) {
     );
 }
 
+/// Up to this many items, [`sorted_order`] first checks every pair for
+/// input already in order or in reverse order.
+const PAIR_CHECK_MAX: usize = 24;
+
 /// The positions of `items` in glibc `qsort` order.
+///
+/// A merge sort leaves items alone when every earlier one compares `<= 0`
+/// with every later one, and reverses them when every earlier one compares
+/// `> 0` (each merge then takes the whole right half first). Checking all
+/// pairs keeps that exact with a comparator that is not transitive. Real
+/// servers come from the kernel newest first, so usually in one of the two.
 fn sorted_order<T>(items: &[T], compare: fn(&T, &T) -> i32) -> Vec<usize> {
+    let n = items.len();
+    if n <= PAIR_CHECK_MAX {
+        let every_pair = |pred: &dyn Fn(i32) -> bool| {
+            (0..n).all(|i| (i + 1..n).all(|j| pred(compare(&items[i], &items[j]))))
+        };
+        if every_pair(&|r| r <= 0) {
+            return (0..n).collect();
+        }
+        if every_pair(&|r| r > 0) {
+            return (0..n).rev().collect();
+        }
+    }
     let mut order: Vec<usize> = (0..items.len()).collect();
     let mut scratch = Vec::with_capacity(items.len());
     msort_indices(&mut order, &mut scratch, &|a, b| {
@@ -436,5 +470,65 @@ mod tests {
         same[1].weight = 7;
         sort_dests(&mut same);
         assert_eq!(same[1].weight, 7);
+    }
+
+    /// The merge sort itself, without the in-order and reverse-order
+    /// shortcuts of `sorted_order`.
+    fn plain_msort_order(dests: &[Dest]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..dests.len()).collect();
+        let mut scratch = Vec::new();
+        msort_indices(&mut order, &mut scratch, &|a, b| {
+            compare_dests(&dests[a], &dests[b]).cmp(&0)
+        });
+        order
+    }
+
+    fn any_dest() -> impl proptest::strategy::Strategy<Value = Dest> {
+        use proptest::prelude::*;
+        // Few distinct addresses (ties), some across the 2^31 boundary
+        // where the comparator is not transitive, and some IPv6.
+        let addrs = prop::sample::select(vec![
+            "1.2.3.4",
+            "10.0.0.1",
+            "10.0.0.2",
+            "127.0.0.1",
+            "128.0.0.1",
+            "192.168.100.100",
+            "200.1.1.1",
+            "255.255.255.255",
+            "2001:db8::1",
+            "::1",
+        ]);
+        (
+            addrs,
+            prop::sample::select(vec![0u16, 80, 443, 8080]),
+            0..4i32,
+        )
+            .prop_map(|(addr, port, weight)| {
+                let mut d = dest(addr, port);
+                d.weight = weight;
+                d
+            })
+    }
+
+    proptest::proptest! {
+        /// The shortcuts change nothing: for any list, and for lists that
+        /// are already in order or reversed, the order is the merge sort's.
+        #[test]
+        fn shortcuts_give_the_merge_sorts_order(
+            dests in proptest::collection::vec(any_dest(), 0..30)
+        ) {
+            let sorted: Vec<Dest> =
+                plain_msort_order(&dests).into_iter().map(|i| dests[i].clone()).collect();
+            let reversed: Vec<Dest> = sorted.iter().rev().cloned().collect();
+            for list in [&dests, &sorted, &reversed] {
+                proptest::prop_assert_eq!(dest_order(list), plain_msort_order(list));
+                let mut moved = list.clone();
+                sort_dests(&mut moved);
+                let expected: Vec<Dest> =
+                    plain_msort_order(list).into_iter().map(|i| list[i].clone()).collect();
+                proptest::prop_assert_eq!(moved, expected);
+            }
+        }
     }
 }

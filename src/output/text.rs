@@ -11,11 +11,11 @@ use crate::model::{
 };
 
 use super::common::{
-    addrport_to_anyname, has_sched_flags, push_int_left, push_largenum, push_left,
-    push_uint_left, sched_flag_names, service_proto, truncate,
+    addrport_to_anyname, has_sched_flags, pad_to, push_decimal, push_int_left, push_ipv4,
+    push_largenum, push_left, push_uint_left, sched_flag_names, service_proto, truncate,
 };
 use super::names::NameResolver;
-use super::sort::{service_order, sort_dests};
+use super::sort::{dest_order, service_order};
 
 /// Service names (IPv4 and fwmark) are cut to this many bytes in listings.
 const SERVICE_NAME_MAX: usize = 33;
@@ -146,23 +146,34 @@ pub fn write_service_entry(
         _ => push_service_details(&mut buf, &svc_name, svc),
     }
 
-    let mut sorted;
-    let dests = if fmt.nosort {
-        dests
+    let order = if fmt.nosort {
+        (0..dests.len()).collect()
     } else {
-        sorted = dests.to_vec();
-        sort_dests(&mut sorted);
-        &sorted
+        dest_order(dests)
     };
     let proto = service_proto(service_protocol(svc));
-    for dest in dests {
-        let dname = addrport_to_anyname(&dest.addr, dest.port, proto, fmt.numeric, names);
-        let dname = match dest.addr {
-            IpAddr::V4(_) => truncate(dname, DEST_NAME_MAX),
-            IpAddr::V6(_) => dname,
-        };
+    for dest in order.into_iter().map(|i| &dests[i]) {
         buf.extend_from_slice(b"  -> ");
-        push_left(&mut buf, &dname, 28);
+        match dest.addr {
+            // The usual case, without a name or a buffer for it: at most
+            // 21 bytes, never cut.
+            IpAddr::V4(addr) if fmt.numeric => {
+                let start = buf.len();
+                push_ipv4(&mut buf, &addr);
+                buf.push(b':');
+                push_decimal(&mut buf, u64::from(dest.port));
+                pad_to(&mut buf, start + 28);
+            }
+            _ => {
+                let dname =
+                    addrport_to_anyname(&dest.addr, dest.port, proto, fmt.numeric, names);
+                let dname = match dest.addr {
+                    IpAddr::V4(_) => truncate(dname, DEST_NAME_MAX),
+                    IpAddr::V6(_) => dname,
+                };
+                push_left(&mut buf, &dname, 28);
+            }
+        }
         push_dest_columns(&mut buf, dest, layout, fmt.exact);
     }
     out.write_all(&buf)
