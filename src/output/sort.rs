@@ -14,13 +14,13 @@ use std::net::IpAddr;
 use crate::model::{Dest, Family, Service, ServiceAddr, ServiceEntry};
 
 /// Sorts services as `list_all` does (`ipvs_cmp_services`).
-pub fn sort_services(services: &mut Vec<Service>) {
+pub fn sort_services(services: &mut [Service]) {
     glibc_msort(services, compare_services);
 }
 
 /// Sorts services together with their dests, by service, exactly as
 /// [`sort_services`] (the dests themselves are left in kernel order).
-pub fn sort_entries(entries: &mut Vec<ServiceEntry>) {
+pub fn sort_entries(entries: &mut [ServiceEntry]) {
     glibc_msort(entries, |a, b| compare_services(&a.service, &b.service));
 }
 
@@ -32,7 +32,7 @@ pub fn service_order(entries: &[ServiceEntry]) -> Vec<usize> {
 
 /// Sorts one service's dests as `print_service_entry` does
 /// (`ipvs_cmp_dests`).
-pub fn sort_dests(dests: &mut Vec<Dest>) {
+pub fn sort_dests(dests: &mut [Dest]) {
     glibc_msort(dests, compare_dests);
 }
 
@@ -133,21 +133,30 @@ fn compare_dests(d1: &Dest, d2: &Dest) -> i32 {
 }
 
 /// glibc's `msort_with_tmp` on a vector, with a C-style comparator.
-fn glibc_msort<T>(items: &mut Vec<T>, compare: fn(&T, &T) -> i32) {
+fn glibc_msort<T>(items: &mut [T], compare: fn(&T, &T) -> i32) {
     let order = sorted_order(items, compare);
-    if order.iter().enumerate().all(|(at, &i)| at == i) {
-        return;
+    put_in_order(items, order);
+}
+
+/// Moves `items[order[k]]` to position `k`, in place: a copy of the items
+/// would double the memory a listing of 10,000 services peaks at.
+fn put_in_order<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        // Follow the cycle through `start`: each swap puts one item where
+        // it belongs and carries the item from `start` along, to the last
+        // position of the cycle, which is where it belongs. Done positions
+        // are marked by `order[k] == k`.
+        let mut k = start;
+        while order[k] != k {
+            let from = order[k];
+            order[k] = k;
+            if from == start {
+                break;
+            }
+            items.swap(k, from);
+            k = from;
+        }
     }
-    if order.iter().rev().enumerate().all(|(at, &i)| at == i) {
-        items.reverse();
-        return;
-    }
-    let mut slots: Vec<Option<T>> = items.drain(..).map(Some).collect();
-    items.extend(
-        order
-            .iter()
-            .filter_map(|&i| slots.get_mut(i).and_then(Option::take)),
-    );
 }
 
 /// Up to this many items, [`sorted_order`] first checks every pair for
@@ -483,6 +492,8 @@ mod tests {
         order
     }
 
+    use proptest::strategy::Strategy;
+
     fn any_dest() -> impl proptest::strategy::Strategy<Value = Dest> {
         use proptest::prelude::*;
         // Few distinct addresses (ties), some across the 2^31 boundary
@@ -512,6 +523,20 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// In place, any order gives what building a new vector would.
+        #[test]
+        fn put_in_order_applies_any_permutation(
+            order in (0..200usize).prop_flat_map(|n| {
+                proptest::strategy::Just((0..n).collect::<Vec<usize>>()).prop_shuffle()
+            })
+        ) {
+            let items: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
+            let expected: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            let mut moved = items.clone();
+            put_in_order(&mut moved, order);
+            proptest::prop_assert_eq!(moved, expected);
+        }
+
         /// The shortcuts change nothing: for any list, and for lists that
         /// are already in order or reversed, the order is the merge sort's.
         #[test]
