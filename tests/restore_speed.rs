@@ -13,13 +13,11 @@ use std::time::{Duration, Instant};
 use ipvsadm_rs::backend::{Change, IpvsBackend, Result};
 use ipvsadm_rs::error::IpvsError;
 use ipvsadm_rs::model::{Daemon, DaemonState, Dest, Info, Service, ServiceId, Timeouts};
-use ipvsadm_rs::netlink::attrs::IpvsAttr;
-use ipvsadm_rs::netlink::convert::{dest_attrs, service_attrs};
-use ipvsadm_rs::netlink::message::{IpvsCmd, IpvsMessage};
-use ipvsadm_rs::netlink::socket::encode;
+use ipvsadm_rs::netlink::encode;
 use ipvsadm_rs::output::names::FakeResolver;
 use ipvsadm_rs::restore;
 use ipvsadm_rs::run::{Session, Streams};
+use netlink_packet_core::NLM_F_REQUEST;
 
 /// Counts allocations (and reallocations) made through the global allocator.
 struct Counting;
@@ -73,33 +71,6 @@ struct Encoding {
     buf: Vec<u8>,
     seq: u32,
     requests: usize,
-}
-
-impl Encoding {
-    fn encode(&mut self, change: &Change) {
-        let (cmd, attrs) = match change {
-            Change::AddService(s) => (
-                IpvsCmd::NewService,
-                vec![IpvsAttr::Service(service_attrs(s))],
-            ),
-            Change::AddDest(s, d) => (
-                IpvsCmd::NewDest,
-                vec![
-                    IpvsAttr::Service(service_attrs(s)),
-                    IpvsAttr::Dest(dest_attrs(d)),
-                ],
-            ),
-            other => panic!("not in the benchmark: {other:?}"),
-        };
-        encode(
-            &mut self.buf,
-            FAMILY_ID,
-            IpvsMessage::new(cmd, attrs),
-            1,
-            self.seq,
-        );
-        self.seq = self.seq.wrapping_add(1);
-    }
 }
 
 fn unused<T>() -> Result<T> {
@@ -163,7 +134,8 @@ impl IpvsBackend for Encoding {
         // Like the pipeline: one send buffer per window, reused.
         self.buf.clear();
         for change in changes {
-            self.encode(change);
+            encode::change(&mut self.buf, FAMILY_ID, change, NLM_F_REQUEST, self.seq);
+            self.seq = self.seq.wrapping_add(1);
         }
         self.requests += changes.len();
         black_box(&self.buf);
