@@ -104,15 +104,14 @@ pub fn parse_lines<'a>(
     argv0: &'a str,
     input: &'a [u8],
 ) -> impl Iterator<Item = (usize, Result<Invocation, cli::UsageError>)> + 'a {
+    // Tokens borrow from `input`; their vector is reused line after line.
+    let mut tokens = Vec::new();
     input
         .split(|b| *b == b'\n')
         .enumerate()
         .filter_map(move |(i, line)| {
-            let tokens = cli::tokenize_restore_line(line);
-            if tokens.is_empty() || tokens[0].starts_with('#') {
-                return None;
-            }
-            Some((i + 1, cli::parse_restore_line(argv0, &tokens)))
+            let parsed = cli::parse_restore_bytes(argv0, line, &mut tokens)?;
+            Some((i + 1, parsed))
         })
 }
 

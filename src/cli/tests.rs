@@ -1133,6 +1133,25 @@ mod properties {
             prop_assert_eq!(dest.fwd, FwdMethod::Masq);
         }
 
+        /// `-R` parses its lines from borrowed tokens: the same results as
+        /// from the owned ones, blank and comment lines skipped.
+        #[test]
+        fn restore_lines_parse_the_same_borrowed_or_owned(
+            words in proptest::collection::vec(word(), 0..10),
+            separator in prop_oneof![Just(" "), Just("\t"), Just(" \r ")],
+            bytes in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            offline();
+            for line in [words.join(separator).into_bytes(), bytes.clone()] {
+                let tokens = tokenize_restore_line(&line);
+                let owned = (!tokens.is_empty() && !tokens[0].starts_with('#'))
+                    .then(|| parse_restore_line("ipvsadm", &tokens));
+                let mut scratch = Vec::new();
+                let borrowed = parse_restore_bytes("ipvsadm", &line, &mut scratch);
+                prop_assert_eq!(borrowed, owned);
+            }
+        }
+
         #[test]
         fn restore_never_panics(line in proptest::collection::vec(any::<u8>(), 0..200)) {
             offline();
