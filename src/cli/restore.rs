@@ -11,9 +11,22 @@ use super::{Invocation, UsageError, check_word};
 /// appears (so lines may start with the program name). Tokens are borrowed
 /// from the line unless they are not UTF-8 (then read lossily).
 fn restore_tokens(line: &[u8]) -> impl Iterator<Item = Cow<'_, str>> {
-    line.split(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    // A line that is UTF-8 (the usual case) is checked once, not token by
+    // token: its tokens, split at ASCII bytes, are UTF-8 too.
+    let (text, bytes) = match std::str::from_utf8(line) {
+        Ok(text) => (text, &[][..]),
+        Err(_) => ("", line),
+    };
+    let is_separator = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let utf8 = text
+        .split(is_separator)
+        .filter(|t| !t.is_empty() && *t != "ipvsadm")
+        .map(Cow::Borrowed);
+    let lossy = bytes
+        .split(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
         .filter(|t| !t.is_empty() && *t != b"ipvsadm")
-        .map(String::from_utf8_lossy)
+        .map(String::from_utf8_lossy);
+    utf8.chain(lossy)
 }
 
 /// Splits one restore line into its tokens (see `restore_tokens`).

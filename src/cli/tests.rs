@@ -1133,6 +1133,26 @@ mod properties {
             prop_assert_eq!(dest.fwd, FwdMethod::Masq);
         }
 
+        /// Tokens are split at the same bytes whether the line is UTF-8
+        /// (checked once) or not (read lossily, token by token).
+        #[test]
+        fn restore_tokens_are_split_at_separator_bytes(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b' '), Just(b'\t'), Just(b'\r'), Just(0xc3), Just(0xa9), any::<u8>()],
+                0..60,
+            ),
+            text in "[ \t\ra-zé€-]{0,40}",
+        ) {
+            for line in [bytes.clone(), text.clone().into_bytes()] {
+                let reference: Vec<String> = line
+                    .split(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                    .filter(|t| !t.is_empty() && *t != b"ipvsadm")
+                    .map(|t| String::from_utf8_lossy(t).into_owned())
+                    .collect();
+                prop_assert_eq!(tokenize_restore_line(&line), reference);
+            }
+        }
+
         /// `-R` parses its lines from borrowed tokens: the same results as
         /// from the owned ones, blank and comment lines skipped.
         #[test]
