@@ -10,8 +10,10 @@
 //! reused across requests. Batches ([`IpvsBackend::apply`]) are sent many
 //! requests per `sendto()`, each acked under its own sequence number.
 //! Service and destination dumps are decoded in place, straight into the
-//! model, because listings are where the volume is; everything else goes
-//! through the typed [`message::IpvsMessage`].
+//! model, because listings are where the volume is, and the changes of a
+//! batch are encoded straight into the send buffer ([`encode`]), because
+//! restores are; everything else goes through the typed
+//! [`message::IpvsMessage`].
 //!
 //! Requests carry exactly the attributes libipvs (ipvsadm 1.31) sends, so
 //! the kernel answers with the same errnos; callers pick the wording from
