@@ -454,7 +454,7 @@ impl Entry {
     }
 
     /// ipvsadm's checks between parsing and dispatch, then the command.
-    fn finish(mut self) -> Result<Invocation, UsageError> {
+    fn finish(&mut self) -> Result<Invocation, UsageError> {
         generic_opt_check(self.cmd, self.options).map_err(fail)?;
         match self.cmd {
             CmdKind::Add | CmdKind::Edit => {

@@ -5,33 +5,40 @@ use std::borrow::Cow;
 use super::parse::{Mode, parse_words, try_help};
 use super::{Invocation, UsageError, check_word};
 
-/// The tokens of one restore line, like ipvsadm's `config_stream_read`:
-/// runs of anything but space, tab, CR and LF; there is no quoting and no
-/// comment syntax; a token that is exactly `ipvsadm` is dropped wherever it
-/// appears (so lines may start with the program name). Tokens are borrowed
-/// from the line unless they are not UTF-8 (then read lossily).
-fn restore_tokens(line: &[u8]) -> impl Iterator<Item = Cow<'_, str>> {
+/// Appends the tokens of one restore line to `tokens`, like ipvsadm's
+/// `config_stream_read`: runs of anything but space, tab, CR and LF; there
+/// is no quoting and no comment syntax; a token that is exactly `ipvsadm`
+/// is dropped wherever it appears (so lines may start with the program
+/// name). Tokens are borrowed from the line unless they are not UTF-8
+/// (then read lossily).
+fn push_restore_tokens<'a>(line: &'a [u8], tokens: &mut Vec<Cow<'a, str>>) {
     // A line that is UTF-8 (the usual case) is checked once, not token by
     // token: its tokens, split at ASCII bytes, are UTF-8 too.
-    let (text, bytes) = match std::str::from_utf8(line) {
-        Ok(text) => (text, &[][..]),
-        Err(_) => ("", line),
-    };
-    let is_separator = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
-    let utf8 = text
-        .split(is_separator)
-        .filter(|t| !t.is_empty() && *t != "ipvsadm")
-        .map(Cow::Borrowed);
-    let lossy = bytes
-        .split(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-        .filter(|t| !t.is_empty() && *t != b"ipvsadm")
-        .map(String::from_utf8_lossy);
-    utf8.chain(lossy)
+    let text = std::str::from_utf8(line).ok();
+    let mut start = 0;
+    for end in 0..=line.len() {
+        if line
+            .get(end)
+            .is_some_and(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            continue;
+        }
+        let token = &line[start..end];
+        if !token.is_empty() && token != b"ipvsadm" {
+            tokens.push(match text.and_then(|text| text.get(start..end)) {
+                Some(borrowed) => Cow::Borrowed(borrowed),
+                None => String::from_utf8_lossy(token),
+            });
+        }
+        start = end + 1;
+    }
 }
 
-/// Splits one restore line into its tokens (see `restore_tokens`).
+/// Splits one restore line into its tokens (see `push_restore_tokens`).
 pub fn tokenize_restore_line(line: &[u8]) -> Vec<String> {
-    restore_tokens(line).map(Cow::into_owned).collect()
+    let mut tokens = Vec::new();
+    push_restore_tokens(line, &mut tokens);
+    tokens.into_iter().map(Cow::into_owned).collect()
 }
 
 /// Parses the tokens of one restore line. Every command works there, as in
@@ -68,7 +75,7 @@ pub fn parse_restore_bytes<'a>(
     tokens: &mut Vec<Cow<'a, str>>,
 ) -> Option<Result<Invocation, UsageError>> {
     tokens.clear();
-    tokens.extend(restore_tokens(line));
+    push_restore_tokens(line, tokens);
     if tokens.first().is_none_or(|t| t.starts_with('#')) {
         return None;
     }
