@@ -251,11 +251,10 @@ fn patch_len(buf: &mut [u8], start: usize) {
 
 /// libipvs zeroes everything when the service identity is all zeros
 /// (`ipvsadm -Z -t 0.0.0.0:0`), by leaving out the service attribute.
-pub(super) fn zeroes_all(svc: Option<&Service>) -> bool {
-    match svc.map(|s| s.id.addr) {
-        None | Some(ServiceAddr::Fwmark(0)) => true,
-        Some(ServiceAddr::Inet { addr, port, .. }) => addr.is_unspecified() && port == 0,
-        Some(ServiceAddr::Fwmark(_)) => false,
+pub(super) fn zeroes_all(svc: &Service) -> bool {
+    match svc.id.addr {
+        ServiceAddr::Fwmark(mark) => mark == 0,
+        ServiceAddr::Inet { addr, port, .. } => addr.is_unspecified() && port == 0,
     }
 }
 
@@ -282,7 +281,7 @@ pub fn change(buf: &mut Vec<u8>, family_id: u16, change: &Change, flags: u16, se
             request.service(s)
         }
         Change::Zero(s) => {
-            if let Some(s) = s.as_ref().filter(|s| !zeroes_all(Some(s))) {
+            if let Some(s) = s.as_ref().filter(|s| !zeroes_all(s)) {
                 request.service(s);
             }
         }

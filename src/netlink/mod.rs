@@ -154,8 +154,9 @@ impl NetlinkIpvs {
     }
 
     /// Sends the requests of `changes` (encoded straight into the send
-    /// buffer) in as few `sendto()`s as possible, keeping no more in flight than the
-    /// receive buffer holds answers for. One result per request, in order.
+    /// buffer) in as few `sendto()`s as possible, keeping no more in flight
+    /// than the receive buffer holds answers for. One result per request,
+    /// in order.
     ///
     /// Only the last request of each `sendto()` asks for an ack: the kernel
     /// handles a datagram's requests in order and answers every failing one
@@ -322,7 +323,7 @@ fn dest_msg(cmd: IpvsCmd, svc: &Service, dest: &Dest) -> IpvsMessage {
 /// (`ipvsadm -Z -t 0.0.0.0:0`), by leaving out the service attribute.
 fn zero_msg(svc: Option<&Service>) -> IpvsMessage {
     match svc {
-        Some(svc) if !encode::zeroes_all(Some(svc)) => service_msg(IpvsCmd::Zero, svc),
+        Some(svc) if !encode::zeroes_all(svc) => service_msg(IpvsCmd::Zero, svc),
         _ => IpvsMessage::new(IpvsCmd::Zero, vec![]),
     }
 }
