@@ -1,5 +1,6 @@
 //! The netlink codec: encoding batches of requests (what a large `-R`
-//! sends) and decoding dumps (what `-L` receives), without a kernel.
+//! sends; through the typed messages and straight into the buffer, as the
+//! pipeline does) and decoding dumps (what `-L` receives), without a kernel.
 //!
 //! `cargo bench --bench codec`
 
@@ -8,6 +9,7 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ipvsadm_rs::backend::Change;
 use ipvsadm_rs::model::{Family, ServiceEntry};
 use ipvsadm_rs::netlink::attrs::DestAttr;
 use ipvsadm_rs::netlink::attrs::{
@@ -17,6 +19,7 @@ use ipvsadm_rs::netlink::convert::{
     dest_attrs, dest_in, each_nested_in_reply, service_attrs, service_id_attrs,
     service_in,
 };
+use ipvsadm_rs::netlink::encode;
 use ipvsadm_rs::netlink::message::{IpvsCmd, IpvsMessage};
 use ipvsadm_rs::netlink::socket::encode;
 use netlink_packet_core::{Emitable, NLM_F_ACK, NLM_F_REQUEST};
@@ -105,6 +108,33 @@ fn encode_requests(c: &mut Criterion) {
                     encode(&mut buf, FAMILY_ID, request, NLM_F_REQUEST | NLM_F_ACK, seq);
                     seq += 1;
                 }
+            }
+            black_box(buf.len())
+        });
+    });
+    let changes: Vec<Change> = table
+        .iter()
+        .flat_map(|entry| {
+            std::iter::once(Change::AddService(entry.service.clone())).chain(
+                entry
+                    .dests
+                    .iter()
+                    .map(|dest| Change::AddDest(entry.service.clone(), dest.clone())),
+            )
+        })
+        .collect();
+    group.bench_function("1k services + 10k real servers, direct", |b| {
+        let mut buf = Vec::with_capacity(4 << 20);
+        b.iter(|| {
+            buf.clear();
+            for (seq, change) in (1..).zip(&changes) {
+                encode::change(
+                    &mut buf,
+                    FAMILY_ID,
+                    change,
+                    NLM_F_REQUEST | NLM_F_ACK,
+                    seq,
+                );
             }
             black_box(buf.len())
         });

@@ -66,17 +66,20 @@ pub fn run(s: &mut Session, atomic: bool, io: &mut Streams) -> io::Result<i32> {
     let argv0 = s.argv0.clone();
     for (line, parsed) in parse_lines(&argv0, &input) {
         let Ok(inv) = parsed else { continue };
-        if let Some(change) = change_of(&inv.command) {
-            applier.lines.push(line);
-            applier.pending.push(change);
-            if applier.pending.len() >= BATCH {
-                applier.flush(s, tracker.as_mut(), io)?;
-                if atomic && applier.failures > 0 {
-                    break;
+        let inv = match into_change(inv) {
+            Err(inv) => inv,
+            Ok(change) => {
+                applier.lines.push(line);
+                applier.pending.push(change);
+                if applier.pending.len() >= BATCH {
+                    applier.flush(s, tracker.as_mut(), io)?;
+                    if atomic && applier.failures > 0 {
+                        break;
+                    }
                 }
+                continue;
             }
-            continue;
-        }
+        };
         applier.flush(s, tracker.as_mut(), io)?;
         if atomic && applier.failures > 0 {
             break;
@@ -104,40 +107,38 @@ pub fn parse_lines<'a>(
     argv0: &'a str,
     input: &'a [u8],
 ) -> impl Iterator<Item = (usize, Result<Invocation, cli::UsageError>)> + 'a {
+    // Tokens borrow from `input`; their vector is reused line after line.
+    let mut tokens = Vec::new();
     input
         .split(|b| *b == b'\n')
         .enumerate()
         .filter_map(move |(i, line)| {
-            let tokens = cli::tokenize_restore_line(line);
-            if tokens.is_empty() || tokens[0].starts_with('#') {
-                return None;
-            }
-            Some((i + 1, cli::parse_restore_line(argv0, &tokens)))
+            let parsed = cli::parse_restore_bytes(argv0, line, &mut tokens)?;
+            Some((i + 1, parsed))
         })
 }
 
-/// The table change a command makes, if it is one.
-fn change_of(cmd: &Command) -> Option<Change> {
-    Some(match cmd {
-        Command::AddService(s) => Change::AddService(s.clone()),
-        Command::EditService(s) => Change::EditService(s.clone()),
-        Command::DelService(s) => Change::DelService(s.clone()),
+/// The table change an invocation makes, if it is one (taken from it,
+/// without copying its names); otherwise the invocation back (boxed: it
+/// is big, and rare in restore input).
+fn into_change(inv: Invocation) -> Result<Change, Box<Invocation>> {
+    Ok(match inv.command {
+        Command::AddService(s) => Change::AddService(s),
+        Command::EditService(s) => Change::EditService(s),
+        Command::DelService(s) => Change::DelService(s),
         Command::Flush => Change::Flush,
-        Command::Zero(s) => Change::Zero(s.clone()),
-        Command::AddDest(s, d) => Change::AddDest(s.clone(), d.clone()),
-        Command::EditDest(s, d) => Change::EditDest(s.clone(), d.clone()),
-        Command::DelDest(s, d) => Change::DelDest(s.clone(), d.clone()),
-        Command::SetTimeouts(t) => Change::SetTimeouts(*t),
-        Command::StartDaemon(d) => Change::StartDaemon(d.clone()),
-        Command::StopDaemon { state, syncid } => Change::StopDaemon {
-            state: *state,
-            syncid: *syncid,
-        },
-        Command::List(_)
+        Command::Zero(s) => Change::Zero(s),
+        Command::AddDest(s, d) => Change::AddDest(s, d),
+        Command::EditDest(s, d) => Change::EditDest(s, d),
+        Command::DelDest(s, d) => Change::DelDest(s, d),
+        Command::SetTimeouts(t) => Change::SetTimeouts(t),
+        Command::StartDaemon(d) => Change::StartDaemon(d),
+        Command::StopDaemon { state, syncid } => Change::StopDaemon { state, syncid },
+        command @ (Command::List(_)
         | Command::Save { .. }
         | Command::Help
         | Command::Version
-        | Command::Restore => return None,
+        | Command::Restore) => return Err(Box::new(Invocation { command, ..inv })),
     })
 }
 
@@ -171,13 +172,31 @@ impl Applier {
     fn flush(
         &mut self,
         s: &mut Session,
-        mut tracker: Option<&mut Tracker>,
+        tracker: Option<&mut Tracker>,
         io: &mut Streams,
     ) -> io::Result<()> {
-        let lines = std::mem::take(&mut self.lines);
-        let pending = std::mem::take(&mut self.pending);
+        // Taken for the sending and given back empty: the vectors keep
+        // their capacity from batch to batch.
+        let mut lines = std::mem::take(&mut self.lines);
+        let mut pending = std::mem::take(&mut self.pending);
+        let sent = self.send_all(s, tracker, io, &lines, &pending);
+        lines.clear();
+        pending.clear();
+        self.lines = lines;
+        self.pending = pending;
+        sent
+    }
+
+    fn send_all(
+        &mut self,
+        s: &mut Session,
+        mut tracker: Option<&mut Tracker>,
+        io: &mut Streams,
+        lines: &[usize],
+        pending: &[Change],
+    ) -> io::Result<()> {
         if !self.atomic {
-            return self.send(s, tracker, io, &lines, &pending);
+            return self.send(s, tracker, io, lines, pending);
         }
         let mut start = 0;
         while start < pending.len() && self.failures == 0 {

@@ -25,8 +25,54 @@ const COMMANDS_V_OPTIONS: [&[u8; NUMBER_OF_OPT]; 14] = [
     /* ZERO    */ b"xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 ];
 
+/// One row of `COMMANDS_V_OPTIONS` as bit masks: the compulsory, illegal
+/// and mutually exclusive options.
+#[derive(Clone, Copy)]
+struct RowMasks {
+    compulsory: u64,
+    illegal: u64,
+    exclusive: u64,
+}
+
+/// `COMMANDS_V_OPTIONS` as masks, so that a legal line (nearly every line
+/// of a restore) is checked without walking its row.
+const ROW_MASKS: [RowMasks; 14] = row_masks();
+
+const fn row_masks() -> [RowMasks; 14] {
+    let empty = RowMasks {
+        compulsory: 0,
+        illegal: 0,
+        exclusive: 0,
+    };
+    let mut masks = [empty; 14];
+    let mut i = 0;
+    while i < masks.len() {
+        let row = COMMANDS_V_OPTIONS[i];
+        let mut j = 0;
+        while j < row.len() {
+            let bit = 1u64 << j;
+            match row[j] {
+                b'+' => masks[i].compulsory |= bit,
+                b'x' => masks[i].illegal |= bit,
+                b'1' => masks[i].exclusive |= bit,
+                _ => {}
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    masks
+}
+
 /// ipvsadm's `generic_opt_check`: the first problem, by column order.
 pub(crate) fn generic_opt_check(cmd: CmdKind, options: u64) -> Result<(), String> {
+    let masks = ROW_MASKS[cmd.index()];
+    if options & masks.compulsory == masks.compulsory
+        && options & masks.illegal == 0
+        && (options & masks.exclusive).count_ones() <= 1
+    {
+        return Ok(());
+    }
     let row = COMMANDS_V_OPTIONS[cmd.index()];
     let mut first_exclusive: Option<usize> = None;
     for (j, &rule) in row.iter().enumerate() {
@@ -143,6 +189,69 @@ pub(crate) fn tunnel_opt_check(tun: TunnelType, options: u64) -> Result<(), Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    const COMMANDS: [CmdKind; 14] = [
+        CmdKind::Add,
+        CmdKind::Edit,
+        CmdKind::Del,
+        CmdKind::Flush,
+        CmdKind::List,
+        CmdKind::AddDest,
+        CmdKind::DelDest,
+        CmdKind::EditDest,
+        CmdKind::SetTimeout,
+        CmdKind::StartDaemon,
+        CmdKind::StopDaemon,
+        CmdKind::Restore,
+        CmdKind::Save,
+        CmdKind::Zero,
+    ];
+
+    /// The row walk alone says a set of options is legal.
+    fn legal_by_the_row(cmd: CmdKind, options: u64) -> bool {
+        let row = COMMANDS_V_OPTIONS[cmd.index()];
+        let mut exclusive = 0;
+        row.iter().enumerate().all(|(j, &rule)| {
+            let given = options & (1u64 << j) != 0;
+            exclusive += usize::from(given && rule == b'1');
+            match rule {
+                b'+' => given,
+                b'x' => !given,
+                _ => true,
+            }
+        }) && exclusive <= 1
+    }
+
+    proptest! {
+        /// The masks accept exactly what the table does.
+        #[test]
+        fn masks_agree_with_the_table(
+            cmd in 0..COMMANDS.len(),
+            options in any::<u64>(),
+            keep in any::<u64>(),
+            mostly_legal in any::<bool>(),
+        ) {
+            let cmd = COMMANDS[cmd];
+            assert_eq!(cmd.index(), COMMANDS.iter().position(|c| *c == cmd).unwrap());
+            // Sparse option sets are the interesting ones, and sets with
+            // the compulsory options and no illegal one.
+            let mut options = options & keep & (keep >> 7);
+            if mostly_legal {
+                for (j, &rule) in COMMANDS_V_OPTIONS[cmd.index()].iter().enumerate() {
+                    match rule {
+                        b'+' => options |= 1 << j,
+                        b'x' => options &= !(1 << j),
+                        _ => {}
+                    }
+                }
+            }
+            prop_assert_eq!(
+                generic_opt_check(cmd, options).is_ok(),
+                legal_by_the_row(cmd, options)
+            );
+        }
+    }
 
     fn mask(bits: &[OptBit]) -> u64 {
         bits.iter().fold(0, |m, b| m | b.mask())

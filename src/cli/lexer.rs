@@ -4,6 +4,8 @@
 //! names only, popt's optional values (`-p [timeout]`), `--` ending the
 //! options, and every other word kept as a leftover argument.
 
+use std::borrow::Cow;
+
 use super::options::{ArgKind, OptSpec, find_long, find_short};
 
 /// The errors popt itself reports (`poptStrerror`).
@@ -27,155 +29,209 @@ impl PoptError {
     }
 }
 
-/// One option occurrence, or the error that stopped popt.
+/// One option occurrence, or the error that stopped popt. Values and
+/// words are borrowed from the arguments.
 #[derive(Debug, Clone)]
-pub(crate) enum Item {
+pub(crate) enum Item<'a> {
     Opt {
         spec: &'static OptSpec,
-        value: Option<String>,
+        value: Option<Cow<'a, str>>,
         /// The argv word the option came from (popt's `poptBadOption`).
-        word: String,
+        word: Cow<'a, str>,
     },
     Error {
         kind: PoptError,
-        word: String,
+        word: Cow<'a, str>,
     },
 }
 
+/// What the lexer finds next: an option (or the error that ends the
+/// lexing), or a non-option word.
+#[derive(Debug, Clone)]
+pub(crate) enum Token<'a> {
+    Item(Item<'a>),
+    Leftover(&'a str),
+}
+
+#[cfg(test)]
+impl Item<'_> {
+    fn into_owned(self) -> Item<'static> {
+        match self {
+            Item::Opt { spec, value, word } => Item::Opt {
+                spec,
+                value: value.map(|v| Cow::Owned(v.into_owned())),
+                word: Cow::Owned(word.into_owned()),
+            },
+            Item::Error { kind, word } => Item::Error {
+                kind,
+                word: Cow::Owned(word.into_owned()),
+            },
+        }
+    }
+}
+
+/// Everything the lexer finds, collected (what the lexer tests look at).
+#[cfg(test)]
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Lexed {
     /// Options in command-line order; an `Item::Error`, if any, is last.
-    pub items: Vec<Item>,
+    pub items: Vec<Item<'static>>,
     /// Non-option words, in order.
     pub leftovers: Vec<String>,
 }
 
 /// Splits `args` (without the program name) into options and leftovers.
-pub(crate) fn lex(args: &[String]) -> Lexed {
+#[cfg(test)]
+pub(crate) fn lex<S: AsRef<str>>(args: &[S]) -> Lexed {
     let mut out = Lexed::default();
-    let mut next = 0;
-    let mut rest_are_leftovers = false;
-    // The unread tail of a short-option bundle and the word it came from.
-    let mut bundle: Option<(String, String)> = None;
+    for token in Lexer::new(args) {
+        match token {
+            Token::Item(item) => out.items.push(item.into_owned()),
+            Token::Leftover(word) => out.leftovers.push(word.to_string()),
+        }
+    }
+    out
+}
 
-    loop {
-        if let Some((tail, word)) = bundle.take() {
-            let mut chars = tail.chars();
-            // An empty tail happens after `-n=`: popt then looks up '\0'.
-            let Some(c) = chars.next() else {
-                out.items.push(bad(PoptError::BadOption, word));
-                return out;
-            };
-            let Some(spec) = find_short(c) else {
-                out.items.push(bad(PoptError::BadOption, word));
-                return out;
-            };
-            let rest = chars.as_str();
-            // popt skips one '=' after a short option letter.
-            let tail = (!rest.is_empty()).then(|| rest.strip_prefix('=').unwrap_or(rest));
-            match spec.arg {
-                ArgKind::None | ArgKind::EqualsOnly => {
-                    if tail.is_some_and(|t| t.starts_with('=')) {
-                        out.items.push(bad(PoptError::UnwantedArgument, word));
-                        return out;
-                    }
-                    out.items.push(Item::Opt {
-                        spec,
-                        value: None,
-                        word: word.clone(),
-                    });
-                    bundle = tail.map(|t| (t.to_string(), word));
-                }
-                ArgKind::Required | ArgKind::Optional => {
-                    let value = match tail {
-                        Some(t) => Some(t.strip_prefix('=').unwrap_or(t).to_string()),
-                        None => match take_next_word(args, &mut next, spec.arg) {
-                            Ok(v) => v,
-                            Err(kind) => {
-                                out.items.push(bad(kind, word));
-                                return out;
-                            }
-                        },
-                    };
-                    out.items.push(Item::Opt { spec, value, word });
-                }
-            }
-            continue;
-        }
+/// The lexer as an iterator, in command-line order, so that a line is
+/// parsed without collecting its options first.
+pub(crate) struct Lexer<'a, S> {
+    args: &'a [S],
+    next: usize,
+    rest_are_leftovers: bool,
+    /// Set after an error: popt stops there.
+    stopped: bool,
+    /// The unread tail of a short-option bundle and the word it came from.
+    bundle: Option<(&'a str, &'a str)>,
+}
 
-        let Some(word) = args.get(next) else {
-            return out;
-        };
-        next += 1;
-        if rest_are_leftovers || !word.starts_with('-') || word == "-" {
-            out.leftovers.push(word.clone());
-            continue;
+impl<'a, S: AsRef<str>> Lexer<'a, S> {
+    pub(crate) fn new(args: &'a [S]) -> Lexer<'a, S> {
+        Lexer {
+            args,
+            next: 0,
+            rest_are_leftovers: false,
+            stopped: false,
+            bundle: None,
         }
-        if word == "--" {
-            rest_are_leftovers = true;
-            continue;
-        }
-        let Some(body) = word.strip_prefix("--") else {
-            // A single dash: popt reads the word as a bundle of short
-            // options (none of ipvsadm's long names may use one dash).
-            bundle = Some((word[1..].to_string(), word.clone()));
-            continue;
+    }
+
+    /// Ends the lexing with an error about `word`.
+    fn stop(&mut self, kind: PoptError, word: &'a str) -> Option<Token<'a>> {
+        self.stopped = true;
+        Some(Token::Item(Item::Error {
+            kind,
+            word: Cow::Borrowed(word),
+        }))
+    }
+
+    /// The next option of the bundle `tail` from `word`.
+    fn bundled(&mut self, tail: &'a str, word: &'a str) -> Option<Token<'a>> {
+        let mut chars = tail.chars();
+        // An empty tail happens after `-n=`: popt then looks up '\0'.
+        let Some(c) = chars.next() else {
+            return self.stop(PoptError::BadOption, word);
         };
-        let (name, attached) = match body.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (body, None),
+        let Some(spec) = find_short(c) else {
+            return self.stop(PoptError::BadOption, word);
         };
-        let Some(spec) = find_long(name) else {
-            out.items.push(bad(PoptError::BadOption, word.clone()));
-            return out;
-        };
+        let rest = chars.as_str();
+        // popt skips one '=' after a short option letter.
+        let tail = (!rest.is_empty()).then(|| rest.strip_prefix('=').unwrap_or(rest));
         let value = match spec.arg {
-            ArgKind::None => {
-                if attached.is_some() {
-                    out.items
-                        .push(bad(PoptError::UnwantedArgument, word.clone()));
-                    return out;
+            ArgKind::None | ArgKind::EqualsOnly => {
+                if tail.is_some_and(|t| t.starts_with('=')) {
+                    return self.stop(PoptError::UnwantedArgument, word);
                 }
+                self.bundle = tail.map(|t| (t, word));
                 None
             }
-            ArgKind::EqualsOnly => attached,
-            ArgKind::Required | ArgKind::Optional => match attached {
-                Some(v) => Some(v),
-                None => match take_next_word(args, &mut next, spec.arg) {
+            ArgKind::Required | ArgKind::Optional => match tail {
+                Some(t) => Some(t.strip_prefix('=').unwrap_or(t)),
+                None => match self.take_next_word(spec.arg) {
                     Ok(v) => v,
-                    Err(kind) => {
-                        out.items.push(bad(kind, word.clone()));
-                        return out;
-                    }
+                    Err(kind) => return self.stop(kind, word),
                 },
             },
         };
-        out.items.push(Item::Opt {
+        let value = value.map(Cow::Borrowed);
+        Some(Token::Item(Item::Opt {
             spec,
             value,
-            word: word.clone(),
-        });
+            word: Cow::Borrowed(word),
+        }))
+    }
+
+    /// The value of an option from the following word: a required value
+    /// takes it whatever it is, an optional one only when it does not
+    /// start with '-'.
+    fn take_next_word(&mut self, arg: ArgKind) -> Result<Option<&'a str>, PoptError> {
+        match self.args.get(self.next).map(AsRef::as_ref) {
+            None if arg == ArgKind::Optional => Ok(None),
+            None => Err(PoptError::MissingArgument),
+            Some(w) if arg == ArgKind::Optional && w.starts_with('-') => Ok(None),
+            Some(w) => {
+                self.next += 1;
+                Ok(Some(w))
+            }
+        }
     }
 }
 
-fn bad(kind: PoptError, word: String) -> Item {
-    Item::Error { kind, word }
-}
+impl<'a, S: AsRef<str>> Iterator for Lexer<'a, S> {
+    type Item = Token<'a>;
 
-/// The value of an option from the following word: a required value takes
-/// it whatever it is, an optional one only when it does not start with '-'.
-fn take_next_word(
-    args: &[String],
-    next: &mut usize,
-    arg: ArgKind,
-) -> Result<Option<String>, PoptError> {
-    match args.get(*next) {
-        None if arg == ArgKind::Optional => Ok(None),
-        None => Err(PoptError::MissingArgument),
-        Some(w) if arg == ArgKind::Optional && w.starts_with('-') => Ok(None),
-        Some(w) => {
-            *next += 1;
-            Ok(Some(w.clone()))
+    fn next(&mut self) -> Option<Token<'a>> {
+        if self.stopped {
+            return None;
+        }
+        if let Some((tail, word)) = self.bundle.take() {
+            return self.bundled(tail, word);
+        }
+        loop {
+            let word: &'a str = self.args.get(self.next)?.as_ref();
+            self.next += 1;
+            if self.rest_are_leftovers || !word.starts_with('-') || word == "-" {
+                return Some(Token::Leftover(word));
+            }
+            if word == "--" {
+                self.rest_are_leftovers = true;
+                continue;
+            }
+            let Some(body) = word.strip_prefix("--") else {
+                // A single dash: popt reads the word as a bundle of short
+                // options (none of ipvsadm's long names may use one dash).
+                return self.bundled(&word[1..], word);
+            };
+            let (name, attached) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (body, None),
+            };
+            let Some(spec) = find_long(name) else {
+                return self.stop(PoptError::BadOption, word);
+            };
+            let value = match spec.arg {
+                ArgKind::None => {
+                    if attached.is_some() {
+                        return self.stop(PoptError::UnwantedArgument, word);
+                    }
+                    None
+                }
+                ArgKind::EqualsOnly => attached,
+                ArgKind::Required | ArgKind::Optional => match attached {
+                    Some(v) => Some(v),
+                    None => match self.take_next_word(spec.arg) {
+                        Ok(v) => v,
+                        Err(kind) => return self.stop(kind, word),
+                    },
+                },
+            };
+            let value = value.map(Cow::Borrowed);
+            return Some(Token::Item(Item::Opt {
+                spec,
+                value,
+                word: Cow::Borrowed(word),
+            }));
         }
     }
 }

@@ -30,7 +30,7 @@ use std::ffi::OsString;
 pub use clap_def::clap_command;
 pub use command::*;
 pub use help::{help_text, version_text};
-pub use restore::{parse_restore_line, tokenize_restore_line};
+pub use restore::{parse_restore_bytes, parse_restore_line, tokenize_restore_line};
 
 /// Longest argument we accept, in bytes (ipvsadm's restore reads tokens of
 /// at most 4096 characters; nothing legitimate comes close).
@@ -80,7 +80,7 @@ pub fn parse_args(argv0: &str, args: &[OsString]) -> Result<Invocation, UsageErr
 
 /// Refuses words no ipvsadm command line can mean: embedded NUL bytes (C
 /// would silently cut the word) and absurd lengths.
-fn checked_word(word: &str) -> Result<String, UsageError> {
+fn check_word(word: &str) -> Result<(), UsageError> {
     if word.contains('\0') {
         return Err(UsageError {
             message: format!(
@@ -99,7 +99,12 @@ fn checked_word(word: &str) -> Result<String, UsageError> {
             exit_code: 2,
         });
     }
-    Ok(word.to_string())
+    Ok(())
+}
+
+/// [`check_word`], then the word as an owned string.
+fn checked_word(word: &str) -> Result<String, UsageError> {
+    check_word(word).map(|()| word.to_string())
 }
 
 #[cfg(test)]

@@ -215,7 +215,36 @@ pub(crate) fn find_long(name: &str) -> Option<&'static OptSpec> {
 }
 
 pub(crate) fn find_short(c: char) -> Option<&'static OptSpec> {
-    OPTIONS.iter().find(|o| o.shorts.contains(&c))
+    match SHORT_INDEX.get(c as usize) {
+        Some(&i) => OPTIONS.get(usize::from(i)),
+        None => OPTIONS.iter().find(|o| o.shorts.contains(&c)),
+    }
+}
+
+/// For each ASCII character, the index in `OPTIONS` of the first option
+/// with that short letter (`u8::MAX`: none): every option letter of every
+/// restore line is looked up, and a scan of the table cost more than the
+/// rest of the lexing.
+static SHORT_INDEX: [u8; 128] = short_index();
+
+const fn short_index() -> [u8; 128] {
+    assert!(OPTIONS.len() < u8::MAX as usize);
+    let mut table = [u8::MAX; 128];
+    // Backwards, so that the first option with a letter wins.
+    let mut i = OPTIONS.len();
+    while i > 0 {
+        i -= 1;
+        let shorts = OPTIONS[i].shorts;
+        let mut j = 0;
+        while j < shorts.len() {
+            let c = shorts[j] as usize;
+            if c < table.len() {
+                table[c] = i as u8;
+            }
+            j += 1;
+        }
+    }
+    table
 }
 
 /// ipvsadm's commands, in the index order of its legality table.
@@ -459,4 +488,18 @@ pub(crate) fn ext_slot_of(id: OptId) -> Option<ExtSlot> {
         OptId::Atomic => ExtSlot::Atomic,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_letters_are_found_as_a_scan_of_the_table_finds_them() {
+        for c in (0..0x400).filter_map(char::from_u32) {
+            let scan = OPTIONS.iter().find(|o| o.shorts.contains(&c));
+            assert_eq!(find_short(c).map(|o| o.long), scan.map(|o| o.long), "{c:?}");
+        }
+        assert!(find_short('A').is_some());
+    }
 }

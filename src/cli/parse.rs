@@ -11,7 +11,7 @@ use super::command::{
     WatchInterval,
 };
 use super::legality::{generic_opt_check, list_conflicts, tunnel_opt_check};
-use super::lexer::{Item, lex};
+use super::lexer::{Item, Lexer, Token};
 use super::options::{
     CmdKind, ExtSlot, OptBit, OptId, OptSpec, bit_of, command_of, ext_slot_of,
 };
@@ -164,13 +164,13 @@ impl Entry {
     }
 
     /// Applies one non-command ipvsadm option, as ipvsadm's option loop does.
-    fn apply(&mut self, id: OptId, value: Option<String>) -> Result<(), UsageError> {
+    fn apply(&mut self, id: OptId, value: Option<&str>) -> Result<(), UsageError> {
         if let Some(bit) = bit_of(id) {
             self.set_option(bit)?;
         }
         // Options with a required value always have one (the lexer reports a
         // missing one); an empty string stands in defensively.
-        let v = value.clone().unwrap_or_default();
+        let v = value.unwrap_or_default();
         match id {
             OptId::TcpService | OptId::UdpService | OptId::SctpService => {
                 let protocol = match id {
@@ -179,7 +179,7 @@ impl Entry {
                     _ => Protocol::Sctp,
                 };
                 self.protocol = Some(protocol);
-                let parsed = parse_host_port(&v, Some(protocol)).ok_or_else(|| {
+                let parsed = parse_host_port(v, Some(protocol)).ok_or_else(|| {
                     fail("illegal virtual server address[:port] specified")
                 })?;
                 self.family = Some(parsed.family);
@@ -194,22 +194,22 @@ impl Entry {
             OptId::FwmarkService => {
                 self.family = Some(Family::Inet);
                 self.protocol = Some(Protocol::Tcp);
-                self.fwmark = parse_fwmark(&v).map_err(fail)?;
+                self.fwmark = parse_fwmark(v).map_err(fail)?;
             }
-            OptId::Scheduler => self.scheduler = truncate_bytes(&v, SCHED_NAME_MAX),
+            OptId::Scheduler => self.scheduler = truncate_bytes(v, SCHED_NAME_MAX),
             OptId::Persistent => {
                 self.flags |= ServiceFlags::PERSISTENT;
-                self.timeout = match &value {
+                self.timeout = match value {
                     None => DEFAULT_PERSISTENT_TIMEOUT,
                     Some(t) => parse_timeout(t, 1).map_err(fail)?,
                 };
             }
             OptId::Netmask => {
                 if self.family == Some(Family::Inet6) {
-                    self.netmask = parse_netmask_v6(&v)
+                    self.netmask = parse_netmask_v6(v)
                         .ok_or_else(|| fail("illegal ipv6 netmask specified"))?;
                 } else {
-                    let mask = parse_netmask_v4(&v).ok_or_else(|| {
+                    let mask = parse_netmask_v4(v).ok_or_else(|| {
                         fail("illegal virtual server persistent mask specified")
                     })?;
                     self.netmask = u32::from(mask);
@@ -218,7 +218,7 @@ impl Entry {
             OptId::RealServer => {
                 // Parsed against the service as known so far (protocol for
                 // port names; a missing port copies the service port).
-                let parsed = parse_host_port(&v, self.protocol).ok_or_else(|| {
+                let parsed = parse_host_port(v, self.protocol).ok_or_else(|| {
                     fail("illegal real server address[:port] specified")
                 })?;
                 self.dest_family = Some(parsed.family);
@@ -230,24 +230,24 @@ impl Entry {
             OptId::Gatewaying => self.fwd = FwdMethod::Route,
             OptId::Weight => {
                 // Debian's ipvsadm accepts up to INT_MAX (upstream: 65535).
-                self.weight = string_to_number(&v, 0, i64::from(i32::MAX))
+                self.weight = string_to_number(v, 0, i64::from(i32::MAX))
                     .ok_or_else(|| fail("illegal weight specified"))?
                     as i32;
             }
             OptId::UThreshold => {
-                self.u_threshold = string_to_number(&v, 0, i64::from(i32::MAX))
+                self.u_threshold = string_to_number(v, 0, i64::from(i32::MAX))
                     .ok_or_else(|| fail("illegal u_threshold specified"))?
                     as u32;
             }
             OptId::LThreshold => {
-                self.l_threshold = string_to_number(&v, 0, i64::from(i32::MAX))
+                self.l_threshold = string_to_number(v, 0, i64::from(i32::MAX))
                     .ok_or_else(|| fail("illegal l_threshold specified"))?
                     as u32;
             }
             OptId::Numeric => self.format.numeric = true,
-            OptId::McastInterface => self.mcast_ifn = truncate_bytes(&v, IFNAME_MAX),
+            OptId::McastInterface => self.mcast_ifn = truncate_bytes(v, IFNAME_MAX),
             OptId::SyncId => {
-                self.syncid = string_to_number(&v, 0, 255)
+                self.syncid = string_to_number(v, 0, 255)
                     .ok_or_else(|| fail("illegal syncid specified"))?
                     as u32;
             }
@@ -265,35 +265,35 @@ impl Entry {
                 self.netmask = 128;
             }
             OptId::Ops => self.flags |= ServiceFlags::ONEPACKET,
-            OptId::Pe => self.pe_name = truncate_bytes(&v, PE_NAME_MAX),
+            OptId::Pe => self.pe_name = truncate_bytes(v, PE_NAME_MAX),
             OptId::SchedFlags => {
-                self.sched_flags_arg = truncate_bytes(&v, SCHED_FLAGS_MAX)
+                self.sched_flags_arg = truncate_bytes(v, SCHED_FLAGS_MAX)
             }
             OptId::McastGroup => {
-                self.mcast_group = Some(parse_mcast_group(&v).map_err(fail)?)
+                self.mcast_group = Some(parse_mcast_group(v).map_err(fail)?)
             }
             OptId::McastPort => {
-                self.mcast_port = string_to_number(&v, 1, 65535)
+                self.mcast_port = string_to_number(v, 1, 65535)
                     .ok_or_else(|| fail("illegal mcast-port specified"))?
                     as u16;
             }
             OptId::McastTtl => {
-                self.mcast_ttl = string_to_number(&v, 1, 255)
+                self.mcast_ttl = string_to_number(v, 1, 255)
                     .ok_or_else(|| fail("illegal mcast-ttl specified"))?
                     as u8;
             }
             OptId::SyncMaxlen => {
-                self.sync_maxlen = string_to_number(&v, 1, 65535 - 20 - 8)
+                self.sync_maxlen = string_to_number(v, 1, 65535 - 20 - 8)
                     .ok_or_else(|| fail("illegal sync-maxlen specified"))?
                     as u16;
             }
             OptId::TunInfo => self.format.tun_info = true,
             OptId::TunType => {
-                self.tun_type = parse_tun_type(&v)
+                self.tun_type = parse_tun_type(v)
                     .ok_or_else(|| fail("illegal tunnel type specified"))?;
             }
             OptId::TunPort => {
-                self.tun_port = string_to_number(&v, 1, 65535)
+                self.tun_port = string_to_number(v, 1, 65535)
                     .ok_or_else(|| fail("illegal tunnel port specified"))?
                     as u16;
             }
@@ -311,7 +311,7 @@ impl Entry {
     fn apply_extension(
         &mut self,
         spec: &OptSpec,
-        value: Option<String>,
+        value: Option<&str>,
         slot: ExtSlot,
     ) -> Result<(), UsageError> {
         if self.mode == Mode::Restore && slot == ExtSlot::Netns {
@@ -330,7 +330,7 @@ impl Entry {
             // A bare `--watch` uses the default; `--watch=` must say how long.
             self.output.watch = Some(match value {
                 None => WatchInterval::default(),
-                Some(text) => parse_watch_interval(&text)?,
+                Some(text) => parse_watch_interval(text)?,
             });
             return Ok(());
         }
@@ -338,7 +338,7 @@ impl Entry {
         match spec.id {
             OptId::Json => self.output.style = OutputStyle::Json,
             OptId::Format => {
-                self.output.style = match v.as_str() {
+                self.output.style = match v {
                     "text" => OutputStyle::Text,
                     "json" => OutputStyle::Json,
                     "table" => OutputStyle::Table,
@@ -363,7 +363,7 @@ impl Entry {
                 if v.is_empty() {
                     return Err(fail("empty network namespace name specified"));
                 }
-                self.netns = Some(v);
+                self.netns = Some(v.to_string());
             }
             OptId::Atomic => self.atomic = true,
             _ => {}
@@ -400,7 +400,8 @@ impl Entry {
         Ok(())
     }
 
-    fn service(&self) -> Service {
+    /// The service given; takes the names (each command builds one).
+    fn service(&mut self) -> Service {
         let family = self.family.unwrap_or(Family::Inet);
         let addr = if self.fwmark != 0 {
             ServiceAddr::Fwmark(self.fwmark)
@@ -417,8 +418,9 @@ impl Entry {
         };
         Service {
             id: ServiceId { family, addr },
-            scheduler: self.scheduler.clone(),
-            pe_name: (!self.pe_name.is_empty()).then(|| self.pe_name.clone()),
+            scheduler: std::mem::take(&mut self.scheduler),
+            pe_name: (!self.pe_name.is_empty())
+                .then(|| std::mem::take(&mut self.pe_name)),
             flags: self.flags,
             timeout: self.timeout,
             netmask,
@@ -452,7 +454,7 @@ impl Entry {
     }
 
     /// ipvsadm's checks between parsing and dispatch, then the command.
-    fn finish(mut self) -> Result<Invocation, UsageError> {
+    fn finish(&mut self) -> Result<Invocation, UsageError> {
         generic_opt_check(self.cmd, self.options).map_err(fail)?;
         match self.cmd {
             CmdKind::Add | CmdKind::Edit => {
@@ -533,7 +535,7 @@ impl Entry {
             CmdKind::SetTimeout => Command::SetTimeouts(self.timeouts),
             CmdKind::StartDaemon => Command::StartDaemon(Daemon {
                 state: self.daemon_state,
-                mcast_ifn: self.mcast_ifn.clone(),
+                mcast_ifn: std::mem::take(&mut self.mcast_ifn),
                 syncid: self.syncid,
                 sync_maxlen: (self.sync_maxlen != 0).then_some(self.sync_maxlen),
                 mcast_group: self.mcast_group,
@@ -564,7 +566,7 @@ impl Entry {
     fn begin(
         &mut self,
         spec: &OptSpec,
-        value: Option<String>,
+        value: Option<&str>,
         word: &str,
         argv0: &str,
     ) -> Result<Option<Invocation>, UsageError> {
@@ -580,7 +582,7 @@ impl Entry {
             _ => {}
         }
         self.cmd = command_of(spec.id).ok_or_else(|| try_help(argv0))?;
-        let state = match value.as_deref() {
+        let state = match value {
             Some("master") => Some(DaemonState::Master),
             Some("backup") => Some(DaemonState::Backup),
             _ => None,
@@ -635,15 +637,43 @@ pub(crate) fn bare_list() -> Invocation {
     }
 }
 
+/// Non-option words kept for after the options: the three `--set`
+/// values and one more, the first ipvsadm would complain about.
+#[derive(Default)]
+struct Leftovers<'a> {
+    words: [&'a str; 4],
+    count: usize,
+}
+
+impl<'a> Leftovers<'a> {
+    fn push(&mut self, word: &'a str) {
+        if let Some(slot) = self.words.get_mut(self.count) {
+            *slot = word;
+            self.count += 1;
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.words[..self.count].iter().copied()
+    }
+}
+
 /// Parses ipvsadm words (no program name) into an invocation.
-pub(crate) fn parse_words(
+pub(crate) fn parse_words<S: AsRef<str>>(
     argv0: &str,
-    words: &[String],
+    words: &[S],
     mode: Mode,
 ) -> Result<Invocation, UsageError> {
-    let lexed = lex(words);
     let mut entry = Entry::new(mode);
-    let mut items = lexed.items.into_iter();
+    let mut leftovers = Leftovers::default();
+    // Options in order; non-option words are only looked at afterwards.
+    let mut items = Lexer::new(words).filter_map(|token| match token {
+        Token::Item(item) => Some(item),
+        Token::Leftover(word) => {
+            leftovers.push(word);
+            None
+        }
+    });
 
     // Phase one: the first option must be a command. Our extension options
     // may come before it on the command line (`--netns NS -Ln`); with
@@ -655,7 +685,7 @@ pub(crate) fn parse_words(
             None | Some(Item::Error { .. }) => return Err(try_help(argv0)),
             Some(Item::Opt { spec, value, word }) => {
                 if let (Some(slot), Mode::CommandLine) = (ext_slot_of(spec.id), mode) {
-                    entry.apply_extension(spec, value, slot)?;
+                    entry.apply_extension(spec, value.as_deref(), slot)?;
                     leading_extensions = true;
                     continue;
                 }
@@ -666,14 +696,14 @@ pub(crate) fn parse_words(
     match first {
         None => entry.cmd = CmdKind::List,
         Some((spec, value, word)) => {
-            if let Some(done) = entry.begin(spec, value, &word, argv0)? {
+            if let Some(done) = entry.begin(spec, value.as_deref(), &word, argv0)? {
                 return Ok(done);
             }
         }
     }
 
     // Phase two: only non-command options, applied left to right.
-    for item in items {
+    for item in items.by_ref() {
         match item {
             Item::Error { kind, word } => {
                 return Err(UsageError {
@@ -688,14 +718,15 @@ pub(crate) fn parse_words(
                     return Err(fail(format!("invalid option `{word}'")));
                 }
                 match ext_slot_of(spec.id) {
-                    Some(slot) => entry.apply_extension(spec, value, slot)?,
-                    None => entry.apply(spec.id, value)?,
+                    Some(slot) => entry.apply_extension(spec, value.as_deref(), slot)?,
+                    None => entry.apply(spec.id, value.as_deref())?,
                 }
             }
         }
     }
+    drop(items);
 
-    let mut leftovers = lexed.leftovers.into_iter();
+    let mut leftovers = leftovers.iter();
     if entry.cmd == CmdKind::SetTimeout {
         let (Some(tcp), Some(tcp_fin), Some(udp)) =
             (leftovers.next(), leftovers.next(), leftovers.next())
@@ -703,9 +734,9 @@ pub(crate) fn parse_words(
             return Err(fail("--set option requires 3 timeout values"));
         };
         entry.timeouts = Timeouts {
-            tcp: parse_timeout(&tcp, 0).map_err(fail)?,
-            tcp_fin: parse_timeout(&tcp_fin, 0).map_err(fail)?,
-            udp: parse_timeout(&udp, 0).map_err(fail)?,
+            tcp: parse_timeout(tcp, 0).map_err(fail)?,
+            tcp_fin: parse_timeout(tcp_fin, 0).map_err(fail)?,
+            udp: parse_timeout(udp, 0).map_err(fail)?,
         };
     }
     if let Some(extra) = leftovers.next() {

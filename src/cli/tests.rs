@@ -1133,6 +1133,45 @@ mod properties {
             prop_assert_eq!(dest.fwd, FwdMethod::Masq);
         }
 
+        /// Tokens are split at the same bytes whether the line is UTF-8
+        /// (checked once) or not (read lossily, token by token).
+        #[test]
+        fn restore_tokens_are_split_at_separator_bytes(
+            bytes in proptest::collection::vec(
+                prop_oneof![Just(b' '), Just(b'\t'), Just(b'\r'), Just(0xc3), Just(0xa9), any::<u8>()],
+                0..60,
+            ),
+            text in "[ \t\ra-zé€-]{0,40}",
+        ) {
+            for line in [bytes.clone(), text.clone().into_bytes()] {
+                let reference: Vec<String> = line
+                    .split(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                    .filter(|t| !t.is_empty() && *t != b"ipvsadm")
+                    .map(|t| String::from_utf8_lossy(t).into_owned())
+                    .collect();
+                prop_assert_eq!(tokenize_restore_line(&line), reference);
+            }
+        }
+
+        /// `-R` parses its lines from borrowed tokens: the same results as
+        /// from the owned ones, blank and comment lines skipped.
+        #[test]
+        fn restore_lines_parse_the_same_borrowed_or_owned(
+            words in proptest::collection::vec(word(), 0..10),
+            separator in prop_oneof![Just(" "), Just("\t"), Just(" \r ")],
+            bytes in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            offline();
+            for line in [words.join(separator).into_bytes(), bytes.clone()] {
+                let tokens = tokenize_restore_line(&line);
+                let owned = (!tokens.is_empty() && !tokens[0].starts_with('#'))
+                    .then(|| parse_restore_line("ipvsadm", &tokens));
+                let mut scratch = Vec::new();
+                let borrowed = parse_restore_bytes("ipvsadm", &line, &mut scratch);
+                prop_assert_eq!(borrowed, owned);
+            }
+        }
+
         #[test]
         fn restore_never_panics(line in proptest::collection::vec(any::<u8>(), 0..200)) {
             offline();

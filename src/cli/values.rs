@@ -86,7 +86,9 @@ pub(crate) fn atoi(s: &str) -> i32 {
 /// whitespace character is ignored.
 pub(crate) fn inet_aton(s: &str) -> Option<Ipv4Addr> {
     let bytes = s.as_bytes();
-    let mut parts: Vec<u32> = Vec::with_capacity(4);
+    // The parts before the last (at most three), without a heap vector.
+    let mut parts = [0u32; 3];
+    let mut count = 0;
     let mut i = 0;
     let last: u64;
     loop {
@@ -119,10 +121,11 @@ pub(crate) fn inet_aton(s: &str) -> Option<Ipv4Addr> {
             i += 1;
         }
         if bytes.get(i) == Some(&b'.') {
-            if parts.len() > 2 || value > 0xff {
+            if count > 2 || value > 0xff {
                 return None;
             }
-            parts.push(value as u32);
+            parts[count] = value as u32;
+            count += 1;
             i += 1;
         } else {
             last = value;
@@ -132,7 +135,7 @@ pub(crate) fn inet_aton(s: &str) -> Option<Ipv4Addr> {
     if bytes.get(i).is_some_and(|c| !is_c_space(*c)) {
         return None;
     }
-    let max_last: u64 = match parts.len() {
+    let max_last: u64 = match count {
         0 => 0xffff_ffff,
         1 => 0x00ff_ffff,
         2 => 0xffff,
@@ -142,7 +145,7 @@ pub(crate) fn inet_aton(s: &str) -> Option<Ipv4Addr> {
         return None;
     }
     let mut addr = last as u32;
-    for (n, part) in parts.iter().enumerate() {
+    for (n, part) in parts[..count].iter().enumerate() {
         addr |= part << (24 - 8 * n);
     }
     Some(Ipv4Addr::from(addr))
@@ -345,19 +348,22 @@ pub(crate) fn parse_host_port(buf: &str, protocol: Option<Protocol>) -> Option<H
         port_text = Some(after.strip_prefix(':')?);
         host = inside;
     }
-    let (family, addr) = if let Ok(v6) = host.parse::<Ipv6Addr>() {
-        (Family::Inet6, IpAddr::V6(v6))
-    } else {
-        // The IPv4 branch looks for the port again in what is left, so a
-        // bracketed IPv4 address loses its port, as in ipvsadm.
-        port_text = None;
-        if let Some((h, p)) = host.rsplit_once(':') {
-            host = h;
-            port_text = Some(p);
-        }
-        let v4 = inet_aton(host).or_else(|| resolve_ipv4_host(host))?;
-        (Family::Inet, IpAddr::V4(v4))
-    };
+    // Every IPv6 address has two colons at least: IPv4 skips that parser.
+    let maybe_v6 = host.bytes().filter(|b| *b == b':').nth(1).is_some();
+    let (family, addr) =
+        if let Some(v6) = maybe_v6.then(|| host.parse::<Ipv6Addr>().ok()).flatten() {
+            (Family::Inet6, IpAddr::V6(v6))
+        } else {
+            // The IPv4 branch looks for the port again in what is left, so a
+            // bracketed IPv4 address loses its port, as in ipvsadm.
+            port_text = None;
+            if let Some((h, p)) = host.rsplit_once(':') {
+                host = h;
+                port_text = Some(p);
+            }
+            let v4 = inet_aton(host).or_else(|| resolve_ipv4_host(host))?;
+            (Family::Inet, IpAddr::V4(v4))
+        };
     let port = match port_text {
         None => None,
         Some(p) => Some(
@@ -664,6 +670,16 @@ mod tests {
             parse_mcast_group("::1"),
             Err("invalid IPv6 mcast-group `::1'".into())
         );
+    }
+
+    proptest::proptest! {
+        /// `parse_host_port` skips the IPv6 parser below two colons.
+        #[test]
+        fn fewer_than_two_colons_is_never_ipv6(text in "[0-9a-fA-F:.%\\[\\]]{0,40}") {
+            if text.matches(':').count() < 2 {
+                proptest::prop_assert!(text.parse::<Ipv6Addr>().is_err());
+            }
+        }
     }
 
     #[test]

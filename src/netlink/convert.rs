@@ -54,7 +54,7 @@ pub fn service_id_attrs(id: &ServiceId) -> Vec<ServiceAttr> {
     attrs
 }
 
-fn netmask_raw(netmask: Netmask) -> u32 {
+pub(crate) fn netmask_raw(netmask: Netmask) -> u32 {
     match netmask {
         // The kernel reads the attribute as a __be32 mask.
         Netmask::V4(mask) => u32::from_ne_bytes(mask.octets()),

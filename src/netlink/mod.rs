@@ -3,14 +3,17 @@
 //! - [`attrs`]: typed attribute sets of the `IPVS` family;
 //! - [`message`]: the family's message (`GenlFamily` for netlink-packet-generic);
 //! - [`convert`]: model values to and from attribute sets, as libipvs does;
+//! - [`encode`]: change requests written straight into the send buffer;
 //! - [`socket`]: one socket, sequence numbers, batching, dumps.
 //!
 //! One socket per [`NetlinkIpvs`], the family id resolved once, buffers
 //! reused across requests. Batches ([`IpvsBackend::apply`]) are sent many
 //! requests per `sendto()`, each acked under its own sequence number.
 //! Service and destination dumps are decoded in place, straight into the
-//! model, because listings are where the volume is; everything else goes
-//! through the typed [`message::IpvsMessage`].
+//! model, because listings are where the volume is, and the changes of a
+//! batch are encoded straight into the send buffer ([`encode`]), because
+//! restores are; everything else goes through the typed
+//! [`message::IpvsMessage`].
 //!
 //! Requests carry exactly the attributes libipvs (ipvsadm 1.31) sends, so
 //! the kernel answers with the same errnos; callers pick the wording from
@@ -18,6 +21,7 @@
 
 pub mod attrs;
 pub mod convert;
+pub mod encode;
 pub mod message;
 pub mod socket;
 
@@ -34,9 +38,7 @@ use self::message::{IPVS_FAMILY_NAME, IpvsCmd, IpvsMessage};
 use self::socket::{GenlSocket, IncomingKind, SEND_CHUNK_BYTES, Step};
 use crate::backend::{Change, IpvsBackend, Result};
 use crate::error::{IpvsError, Op};
-use crate::model::{
-    Daemon, DaemonState, Dest, Info, Service, ServiceAddr, ServiceId, Timeouts,
-};
+use crate::model::{Daemon, DaemonState, Dest, Info, Service, ServiceId, Timeouts};
 
 /// `CTRL_ATTR_FAMILY_ID`
 const CTRL_ATTR_FAMILY_ID: u16 = 1;
@@ -169,19 +171,18 @@ impl NetlinkIpvs {
         reply.ok_or_else(|| IpvsError::Decode(format!("no reply to {op}")))
     }
 
-    /// Sends `count` requests (the `i`th built by `request_at(i)`) in as
-    /// few `sendto()`s as possible, keeping no more in flight than the
-    /// receive buffer holds answers for. One result per request, in order.
+    /// Sends the requests of `changes` (encoded straight into the send
+    /// buffer) in as few `sendto()`s as possible, keeping no more in flight
+    /// than the receive buffer holds answers for. One result per request,
+    /// in order.
     ///
     /// Only the last request of each `sendto()` asks for an ack: the kernel
     /// handles a datagram's requests in order and answers every failing one
     /// with an error whatever its flags, so once the last is answered, each
     /// request without an error succeeded. That spares the kernel an skb per
     /// request and us reading it.
-    fn pipeline<F>(&mut self, count: usize, mut request_at: F) -> Result<Vec<Result<()>>>
-    where
-        F: FnMut(usize) -> (Op, IpvsMessage),
-    {
+    fn pipeline(&mut self, changes: &[Change]) -> Result<Vec<Result<()>>> {
+        let count = changes.len();
         let mut results: Vec<Result<()>> = Vec::with_capacity(count);
         let window = self.socket.max_in_flight();
         let mut ops: Vec<Op> = Vec::with_capacity(window.min(count));
@@ -197,17 +198,17 @@ impl NetlinkIpvs {
                 && ops.len() < window
                 && (ops.is_empty() || self.send_buf.len() < SEND_CHUNK_BYTES)
             {
-                let (op, request) = request_at(next);
+                let change = &changes[next];
                 let seq = self.socket.reserve_seqs(1);
                 last_offset = self.send_buf.len();
-                socket::encode(
+                encode::change(
                     &mut self.send_buf,
                     self.family_id,
-                    request,
+                    change,
                     NLM_F_REQUEST,
                     seq,
                 );
-                ops.push(op);
+                ops.push(change_op(change));
                 next += 1;
             }
             socket::request_ack(&mut self.send_buf, last_offset);
@@ -407,13 +408,8 @@ fn dest_msg(cmd: IpvsCmd, svc: &Service, dest: &Dest) -> IpvsMessage {
 /// libipvs zeroes everything when the service identity is all zeros
 /// (`ipvsadm -Z -t 0.0.0.0:0`), by leaving out the service attribute.
 fn zero_msg(svc: Option<&Service>) -> IpvsMessage {
-    let all = match svc.map(|s| s.id.addr) {
-        None | Some(ServiceAddr::Fwmark(0)) => true,
-        Some(ServiceAddr::Inet { addr, port, .. }) => addr.is_unspecified() && port == 0,
-        Some(ServiceAddr::Fwmark(_)) => false,
-    };
     match svc {
-        Some(svc) if !all => service_msg(IpvsCmd::Zero, svc),
+        Some(svc) if !encode::zeroes_all(svc) => service_msg(IpvsCmd::Zero, svc),
         _ => IpvsMessage::new(IpvsCmd::Zero, vec![]),
     }
 }
@@ -429,7 +425,26 @@ fn stop_daemon_msg(state: DaemonState, syncid: u32) -> IpvsMessage {
     )
 }
 
-/// The request and error wording of one change.
+/// The error wording of one change.
+fn change_op(change: &Change) -> Op {
+    match change {
+        Change::AddService(_) => Op::AddService,
+        Change::EditService(_) => Op::EditService,
+        Change::DelService(_) => Op::DelService,
+        Change::Zero(_) => Op::ZeroService,
+        Change::Flush => Op::Flush,
+        Change::AddDest(..) => Op::AddDest,
+        Change::EditDest(..) => Op::EditDest,
+        Change::DelDest(..) => Op::DelDest,
+        Change::SetTimeouts(_) => Op::SetTimeouts,
+        Change::StartDaemon(_) => Op::StartDaemon,
+        Change::StopDaemon { .. } => Op::StopDaemon,
+    }
+}
+
+/// The request and error wording of one change, as a typed message: the
+/// reference [`encode::change`] is tested against.
+#[cfg(test)]
 fn change_request(change: &Change) -> (Op, IpvsMessage) {
     match change {
         Change::AddService(s) => (Op::AddService, service_msg(IpvsCmd::NewService, s)),
@@ -570,7 +585,7 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn apply(&mut self, changes: &[Change]) -> Result<Vec<Result<()>>> {
-        self.pipeline(changes.len(), |i| change_request(&changes[i]))
+        self.pipeline(changes)
     }
 }
 
