@@ -16,7 +16,9 @@ use netlink_packet_core::NLA_F_NESTED;
 use super::convert::{netmask_raw, raw_addr};
 use super::message::{IPVS_GENL_VERSION, IpvsCmd};
 use crate::backend::Change;
-use crate::model::{Daemon, DaemonState, Dest, Service, ServiceAddr, Timeouts};
+use crate::model::{
+    Daemon, DaemonState, Dest, Service, ServiceAddr, ServiceId, Timeouts,
+};
 
 // Attribute numbers (`<linux/ip_vs.h>`), as in `attrs`.
 const CMD_ATTR_SERVICE: u16 = 1;
@@ -148,11 +150,18 @@ impl<'a> Request<'a> {
         self.buf[at..at + 2].copy_from_slice(&len.to_ne_bytes());
     }
 
-    /// `convert::service_attrs`, nested.
-    fn service(&mut self, svc: &Service) {
+    /// `convert::service_id_attrs`, nested: what a `GET_DEST` names its
+    /// service by.
+    fn service_id(&mut self, id: &ServiceId) {
         let at = self.begin_nested(CMD_ATTR_SERVICE);
-        self.u16(SVC_ATTR_AF, svc.id.family.raw());
-        match svc.id.addr {
+        self.service_identity(id);
+        self.end_nested(at);
+    }
+
+    /// The family, then the fwmark or the protocol, address and port.
+    fn service_identity(&mut self, id: &ServiceId) {
+        self.u16(SVC_ATTR_AF, id.family.raw());
+        match id.addr {
             ServiceAddr::Fwmark(mark) if mark != 0 => self.u32(SVC_ATTR_FWMARK, mark),
             ServiceAddr::Fwmark(_) => {
                 self.u16(SVC_ATTR_PROTOCOL, 0);
@@ -169,6 +178,12 @@ impl<'a> Request<'a> {
                 self.port(SVC_ATTR_PORT, port);
             }
         }
+    }
+
+    /// `convert::service_attrs`, nested.
+    fn service(&mut self, svc: &Service) {
+        let at = self.begin_nested(CMD_ATTR_SERVICE);
+        self.service_identity(&svc.id);
         self.string(SVC_ATTR_SCHED_NAME, &svc.scheduler);
         if let Some(pe) = svc.pe_name.as_deref().filter(|pe| !pe.is_empty()) {
             self.string(SVC_ATTR_PE_NAME, pe);
@@ -256,6 +271,20 @@ pub(super) fn zeroes_all(svc: &Service) -> bool {
         ServiceAddr::Fwmark(mark) => mark == 0,
         ServiceAddr::Inet { addr, port, .. } => addr.is_unspecified() && port == 0,
     }
+}
+
+/// Appends the `GET_DEST` request of the dump of `id`'s real servers: a
+/// listing sends one per service.
+pub fn dest_dump_request(
+    buf: &mut Vec<u8>,
+    family_id: u16,
+    id: &ServiceId,
+    flags: u16,
+    seq: u32,
+) {
+    let mut request = Request::begin(buf, family_id, IpvsCmd::GetDest, flags, seq);
+    request.service_id(id);
+    request.finish();
 }
 
 /// Appends the request for `change` to `buf`: one whole netlink message,
@@ -513,6 +542,32 @@ mod tests {
                 change(&mut direct, family_id, c, flags, seq);
                 expected.extend(typed(family_id, c, flags, seq));
             }
+            prop_assert_eq!(direct, expected);
+        }
+    }
+
+    proptest! {
+        /// The real-server dump request too: the bytes of the typed
+        /// `GET_DEST` with the service's identity.
+        #[test]
+        fn dest_dump_requests_are_the_typed_ones(
+            svc in service(),
+            family_id in any::<u16>(),
+            seq in any::<u32>(),
+        ) {
+            use netlink_packet_core::NLM_F_DUMP;
+            use crate::netlink::attrs::IpvsAttr;
+            use crate::netlink::convert::service_id_attrs;
+            use crate::netlink::message::IpvsMessage;
+            let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP;
+            let mut direct = vec![0x55; 5];
+            dest_dump_request(&mut direct, family_id, &svc.id, flags, seq);
+            let mut expected = vec![0x55; 5];
+            let typed = IpvsMessage::new(
+                IpvsCmd::GetDest,
+                vec![IpvsAttr::Service(service_id_attrs(&svc.id))],
+            );
+            encode(&mut expected, family_id, typed, flags, seq);
             prop_assert_eq!(direct, expected);
         }
     }

@@ -284,19 +284,15 @@ fn dests_on(
     id: &ServiceId,
 ) -> Result<Vec<Dest>> {
     let mut dests = Vec::with_capacity(16);
-    let request = IpvsMessage::new(
-        IpvsCmd::GetDest,
-        vec![IpvsAttr::Service(service_id_attrs(id))],
-    );
     let family = id.family;
-    call_on(
-        socket,
-        family_id,
-        send_buf,
-        Op::GetDests,
-        request,
+    let outcome = socket.exchange_encoded(
         true,
-        |payload| {
+        send_buf,
+        |buf, flags, seq| encode::dest_dump_request(buf, family_id, id, flags, seq),
+        |kind, payload| {
+            if kind != family_id {
+                return Ok(());
+            }
             each_nested_in_reply(payload, IPVS_CMD_ATTR_DEST, |dest| {
                 dests.push(dest_in(dest, family)?);
                 Ok(())
@@ -304,6 +300,10 @@ fn dests_on(
             .map_err(decode_err)
         },
     )?;
+    outcome.map_err(|errno| IpvsError::Kernel {
+        op: Op::GetDests,
+        errno,
+    })?;
     Ok(without_repeats(dests, |d| (d.addr, d.port)))
 }
 

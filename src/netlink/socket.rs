@@ -309,10 +309,31 @@ impl GenlSocket {
         payload: M,
         dump: bool,
         buf: &mut Vec<u8>,
-        mut on_data: F,
+        on_data: F,
     ) -> Result<Result<(), i32>, IpvsError>
     where
         M: GenlFamily + Emitable + Debug,
+        F: FnMut(u16, &[u8]) -> Result<(), IpvsError>,
+    {
+        self.exchange_encoded(
+            dump,
+            buf,
+            |buf, flags, seq| encode(buf, family_id, payload, flags, seq),
+            on_data,
+        )
+    }
+
+    /// [`GenlSocket::exchange`] of a request that `encode_request` appends
+    /// to the buffer, given its flags and sequence number.
+    pub fn exchange_encoded<E, F>(
+        &mut self,
+        dump: bool,
+        buf: &mut Vec<u8>,
+        encode_request: E,
+        mut on_data: F,
+    ) -> Result<Result<(), i32>, IpvsError>
+    where
+        E: FnOnce(&mut Vec<u8>, u16, u32),
         F: FnMut(u16, &[u8]) -> Result<(), IpvsError>,
     {
         let seq = self.reserve_seqs(1);
@@ -322,7 +343,7 @@ impl GenlSocket {
         } else {
             NLM_F_REQUEST | NLM_F_ACK
         };
-        encode(buf, family_id, payload, flags, seq);
+        encode_request(buf, flags, seq);
         self.send(buf)?;
         let mut outcome = Ok(());
         let mut failure = None;
