@@ -1,0 +1,392 @@
+//! The listing document ([`JsonTable`](super::json::JsonTable)) written
+//! by hand into a byte buffer, a service at a time: the same bytes as
+//! `serde_json` writes for the schema's structs (compact, or `--pretty`'s
+//! two-space indentation), without building them. A large table's JSON is
+//! five times its text; through serde every key, number and address costs
+//! an allocation or a call through `dyn Write`.
+//!
+//! The unit tests compare the two byte for byte over arbitrary tables.
+
+use std::io::Write;
+use std::net::IpAddr;
+
+use crate::model::{
+    Dest, Family, FwdMethod, Info, Netmask, Protocol, Service, ServiceAddr, ServiceFlags,
+    Stats, TunnelFlags, TunnelType,
+};
+use crate::output::common::{push_decimal, push_ipv4};
+
+use super::json::SCHEMA_VERSION;
+
+/// A JSON writer for one document: commas, and with `pretty` the newlines
+/// and indentation `serde_json::to_writer_pretty` puts between tokens.
+pub(crate) struct JsonWriter {
+    pub(crate) buf: Vec<u8>,
+    pretty: bool,
+    depth: usize,
+    /// Whether the innermost open object or array has no member yet.
+    empty: bool,
+}
+
+impl JsonWriter {
+    pub(crate) fn new(buf: Vec<u8>, pretty: bool) -> JsonWriter {
+        JsonWriter {
+            buf,
+            pretty,
+            depth: 0,
+            empty: true,
+        }
+    }
+
+    fn newline(&mut self) {
+        self.buf.push(b'\n');
+        self.buf.resize(self.buf.len() + 2 * self.depth, b' ');
+    }
+
+    /// Before a member of the open object or array.
+    fn separate(&mut self) {
+        if !self.empty {
+            self.buf.push(b',');
+        }
+        self.empty = false;
+        if self.pretty {
+            self.newline();
+        }
+    }
+
+    fn open(&mut self, bracket: u8) {
+        self.buf.push(bracket);
+        self.depth += 1;
+        self.empty = true;
+    }
+
+    fn close(&mut self, bracket: u8) {
+        self.depth -= 1;
+        if self.pretty && !self.empty {
+            self.newline();
+        }
+        self.buf.push(bracket);
+        // The closed container is a member of its parent.
+        self.empty = false;
+    }
+
+    pub(crate) fn begin_object(&mut self) {
+        self.open(b'{');
+    }
+
+    pub(crate) fn end_object(&mut self) {
+        self.close(b'}');
+    }
+
+    pub(crate) fn begin_array(&mut self) {
+        self.open(b'[');
+    }
+
+    pub(crate) fn end_array(&mut self) {
+        self.close(b']');
+    }
+
+    /// An array member comes next.
+    pub(crate) fn element(&mut self) {
+        self.separate();
+    }
+
+    /// `"name":`, the key of the next member of the open object. Keys are
+    /// the schema's own snake_case names: nothing to escape.
+    pub(crate) fn key(&mut self, name: &str) {
+        self.separate();
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf
+            .extend_from_slice(if self.pretty { b"\": " } else { b"\":" });
+    }
+
+    pub(crate) fn uint(&mut self, name: &str, value: u64) {
+        self.key(name);
+        push_decimal(&mut self.buf, value);
+    }
+
+    fn int(&mut self, name: &str, value: i64) {
+        self.key(name);
+        if value < 0 {
+            self.buf.push(b'-');
+        }
+        push_decimal(&mut self.buf, value.unsigned_abs());
+    }
+
+    pub(crate) fn opt_uint(&mut self, name: &str, value: Option<u64>) {
+        match value {
+            Some(v) => self.uint(name, v),
+            None => self.null(name),
+        }
+    }
+
+    fn null(&mut self, name: &str) {
+        self.key(name);
+        self.buf.extend_from_slice(b"null");
+    }
+
+    pub(crate) fn str(&mut self, name: &str, value: &str) {
+        self.key(name);
+        push_string(&mut self.buf, value);
+    }
+
+    fn opt_str(&mut self, name: &str, value: Option<&str>) {
+        match value {
+            Some(v) => self.str(name, v),
+            None => self.null(name),
+        }
+    }
+
+    fn addr(&mut self, name: &str, addr: &IpAddr) {
+        self.key(name);
+        self.buf.push(b'"');
+        match addr {
+            IpAddr::V4(a) => push_ipv4(&mut self.buf, a),
+            // RFC 5952, as `Display` (and so serde) writes it.
+            IpAddr::V6(a) => {
+                let _ = write!(self.buf, "{a}");
+            }
+        }
+        self.buf.push(b'"');
+    }
+
+    /// A number as a JSON string (`"6"`), as the schema names an unknown
+    /// protocol or tunnel type.
+    fn number_str(&mut self, name: &str, value: u64) {
+        self.key(name);
+        self.buf.push(b'"');
+        push_decimal(&mut self.buf, value);
+        self.buf.push(b'"');
+    }
+
+    fn str_array<'a>(&mut self, name: &str, values: impl Iterator<Item = &'a str>) {
+        self.key(name);
+        self.begin_array();
+        for v in values {
+            self.element();
+            push_string(&mut self.buf, v);
+        }
+        self.end_array();
+    }
+
+    fn stats(&mut self, s: &Stats) {
+        self.key("stats");
+        self.begin_object();
+        self.uint("conns", s.conns);
+        self.uint("inpkts", s.inpkts);
+        self.uint("outpkts", s.outpkts);
+        self.uint("inbytes", s.inbytes);
+        self.uint("outbytes", s.outbytes);
+        self.end_object();
+        self.key("rates");
+        self.begin_object();
+        self.uint("cps", s.cps);
+        self.uint("inpps", s.inpps);
+        self.uint("outpps", s.outpps);
+        self.uint("inbps", s.inbps);
+        self.uint("outbps", s.outbps);
+        self.end_object();
+    }
+
+    /// `"ipvs": {...}`, a [`JsonInfo`](super::json::JsonInfo).
+    pub(crate) fn info(&mut self, info: &Info) {
+        let (a, b, c) = info.version_triple();
+        self.key("ipvs");
+        self.begin_object();
+        self.key("version");
+        self.buf.push(b'"');
+        push_decimal(&mut self.buf, u64::from(a));
+        self.buf.push(b'.');
+        push_decimal(&mut self.buf, u64::from(b));
+        self.buf.push(b'.');
+        push_decimal(&mut self.buf, u64::from(c));
+        self.buf.push(b'"');
+        self.uint("version_code", u64::from(info.version));
+        self.uint("conn_tab_size", u64::from(info.conn_tab_size));
+        self.end_object();
+    }
+
+    /// The start of a listing document, up to its open `services` array.
+    pub(crate) fn begin_table(&mut self, info: &Info) {
+        self.begin_object();
+        self.uint("schema_version", u64::from(SCHEMA_VERSION));
+        self.info(info);
+        self.key("services");
+        self.begin_array();
+    }
+
+    /// Closes the `services` array and the document, then a newline.
+    pub(crate) fn end_table(&mut self) {
+        self.end_array();
+        self.end_object();
+        self.buf.push(b'\n');
+    }
+
+    /// One member of `services`: a [`JsonService`](super::json::JsonService)
+    /// with `dests` (in listing order) as its `real_servers`.
+    pub(crate) fn service(&mut self, s: &Service, dests: &[Dest]) {
+        self.element();
+        self.begin_object();
+        self.str("af", family_name(s.id.family));
+        match s.id.addr {
+            ServiceAddr::Inet {
+                protocol,
+                addr,
+                port,
+            } => {
+                match protocol {
+                    Protocol::Tcp => self.str("protocol", "tcp"),
+                    Protocol::Udp => self.str("protocol", "udp"),
+                    Protocol::Sctp => self.str("protocol", "sctp"),
+                    Protocol::Other(n) => self.number_str("protocol", u64::from(n)),
+                }
+                self.addr("addr", &addr);
+                self.uint("port", u64::from(port));
+                self.null("fwmark");
+            }
+            ServiceAddr::Fwmark(mark) => {
+                self.null("protocol");
+                self.null("addr");
+                self.null("port");
+                self.uint("fwmark", u64::from(mark));
+            }
+        }
+        self.str("sched_name", &s.scheduler);
+        self.str_array(
+            "flags",
+            [
+                (ServiceFlags::PERSISTENT, "persistent"),
+                (ServiceFlags::HASHED, "hashed"),
+                (ServiceFlags::ONEPACKET, "one_packet"),
+            ]
+            .into_iter()
+            .filter(|(bit, _)| s.flags.contains(*bit))
+            .map(|(_, name)| name),
+        );
+        self.str_array(
+            "sched_flags",
+            super::json::sched_flag_name_iter(&s.scheduler, s.flags),
+        );
+        self.uint("flags_raw", u64::from(s.flags.bits()));
+        self.uint("timeout", u64::from(s.timeout));
+        match s.netmask {
+            Netmask::V4(mask) => {
+                self.addr("netmask", &IpAddr::V4(mask));
+                self.null("prefix_len");
+            }
+            Netmask::V6(prefix) => {
+                self.null("netmask");
+                self.uint("prefix_len", u64::from(prefix));
+            }
+        }
+        self.opt_str("pe_name", s.pe_name.as_deref());
+        self.stats(&s.stats);
+        self.key("real_servers");
+        self.begin_array();
+        for d in dests {
+            self.element();
+            self.real_server(d);
+        }
+        self.end_array();
+        self.end_object();
+    }
+
+    fn real_server(&mut self, d: &Dest) {
+        self.begin_object();
+        self.str("af", family_name(d.family));
+        self.addr("addr", &d.addr);
+        self.uint("port", u64::from(d.port));
+        self.str("fwd_method", fwd_method_name(d.fwd));
+        self.uint("fwd_method_raw", u64::from(d.fwd.raw()));
+        self.int("weight", i64::from(d.weight));
+        self.uint("u_threshold", u64::from(d.u_threshold));
+        self.uint("l_threshold", u64::from(d.l_threshold));
+        self.uint("active_conns", u64::from(d.active_conns));
+        self.uint("inact_conns", u64::from(d.inact_conns));
+        self.uint("persist_conns", u64::from(d.persist_conns));
+        if d.fwd == FwdMethod::Tunnel {
+            match d.tun_type {
+                TunnelType::Ipip => self.str("tun_type", "ipip"),
+                TunnelType::Gue => self.str("tun_type", "gue"),
+                TunnelType::Gre => self.str("tun_type", "gre"),
+                TunnelType::Other(n) => self.number_str("tun_type", u64::from(n)),
+            }
+            self.opt_uint(
+                "tun_port",
+                (d.tun_type == TunnelType::Gue).then_some(u64::from(d.tun_port)),
+            );
+            self.str_array(
+                "tun_flags",
+                [
+                    (TunnelFlags::CSUM, "csum"),
+                    (TunnelFlags::REMCSUM, "remcsum"),
+                ]
+                .into_iter()
+                .filter(|(bit, _)| d.tun_flags.contains(*bit))
+                .map(|(_, name)| name),
+            );
+        } else {
+            self.null("tun_type");
+            self.null("tun_port");
+            self.null("tun_flags");
+        }
+        self.stats(&d.stats);
+        self.end_object();
+    }
+}
+
+pub(crate) fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::Inet => "inet",
+        Family::Inet6 => "inet6",
+    }
+}
+
+pub(crate) fn fwd_method_name(f: FwdMethod) -> &'static str {
+    match f {
+        FwdMethod::Masq => "masq",
+        FwdMethod::Local => "local",
+        FwdMethod::Tunnel => "tunnel",
+        FwdMethod::Route => "route",
+        FwdMethod::Other(4) => "bypass",
+        FwdMethod::Other(_) => "unknown",
+    }
+}
+
+/// `value` as a JSON string, escaped as `serde_json` escapes: `"` and `\`,
+/// the short forms `\b \f \n \r \t`, other control characters as
+/// `\u00XX` (lowercase hex); everything else, UTF-8 included, as is.
+pub(crate) fn push_string(buf: &mut Vec<u8>, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.push(b'"');
+    let bytes = value.as_bytes();
+    let mut plain_from = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let short = match byte {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x0c => b'f',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0..=0x1f => b'u',
+            _ => continue,
+        };
+        buf.extend_from_slice(&bytes[plain_from..i]);
+        buf.push(b'\\');
+        buf.push(short);
+        if short == b'u' {
+            buf.extend_from_slice(b"00");
+            buf.push(HEX[usize::from(byte >> 4)]);
+            buf.push(HEX[usize::from(byte & 0xf)]);
+        }
+        plain_from = i + 1;
+    }
+    buf.extend_from_slice(&bytes[plain_from..]);
+    buf.push(b'"');
+}
+
+#[cfg(test)]
+mod tests;
