@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::{ListCmd, OutputOptions, OutputStyle};
 use crate::model::{Dest, Info, ServiceEntry, ServiceId, Stats};
-use crate::render::json_writer::JsonWriter;
+use crate::render::json_writer::{JsonWriter, key};
 use crate::render::{self, json, table};
 use crate::run::{Session, Streams};
 
@@ -630,18 +630,18 @@ pub fn write_tick(
 ) -> io::Result<()> {
     let mut doc = JsonWriter::new(std::mem::take(out), false);
     doc.begin_object();
-    doc.uint("schema_version", u64::from(json::SCHEMA_VERSION));
-    doc.uint("tick", header.tick);
-    doc.str("timestamp", header.timestamp);
-    doc.opt_uint("interval_ms", header.interval_ms);
+    doc.uint(key!("schema_version"), u64::from(json::SCHEMA_VERSION));
+    doc.uint(key!("tick"), header.tick);
+    doc.str(key!("timestamp"), header.timestamp);
+    doc.opt_uint(key!("interval_ms"), header.interval_ms);
     doc.info(header.info);
-    doc.key("services");
+    doc.key(key!("services"));
     doc.begin_array();
     for e in entries {
         doc.service(&e.service, &e.dests);
     }
     doc.end_array();
-    doc.key("deltas");
+    doc.key(key!("deltas"));
     let written = serde_json::to_writer(&mut doc.buf, deltas);
     doc.end_object();
     doc.buf.push(b'\n');

@@ -18,6 +18,15 @@ use crate::output::common::{push_decimal, push_ipv4};
 
 use super::json::SCHEMA_VERSION;
 
+/// `,"name":`, what [`JsonWriter::key`] takes: keys are the schema's own
+/// snake_case names, nothing to escape.
+macro_rules! key {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":")
+    };
+}
+pub(crate) use key;
+
 /// A JSON writer for one document: commas, and with `pretty` the newlines
 /// and indentation `serde_json::to_writer_pretty` puts between tokens.
 pub(crate) struct JsonWriter {
@@ -38,12 +47,14 @@ impl JsonWriter {
         }
     }
 
+    #[inline(always)]
     fn newline(&mut self) {
         self.buf.push(b'\n');
         self.buf.resize(self.buf.len() + 2 * self.depth, b' ');
     }
 
     /// Before a member of the open object or array.
+    #[inline(always)]
     fn separate(&mut self) {
         if !self.empty {
             self.buf.push(b',');
@@ -54,12 +65,14 @@ impl JsonWriter {
         }
     }
 
+    #[inline(always)]
     fn open(&mut self, bracket: u8) {
         self.buf.push(bracket);
         self.depth += 1;
         self.empty = true;
     }
 
+    #[inline(always)]
     fn close(&mut self, bracket: u8) {
         self.depth -= 1;
         if self.pretty && !self.empty {
@@ -70,76 +83,95 @@ impl JsonWriter {
         self.empty = false;
     }
 
+    #[inline(always)]
     pub(crate) fn begin_object(&mut self) {
         self.open(b'{');
     }
 
+    #[inline(always)]
     pub(crate) fn end_object(&mut self) {
         self.close(b'}');
     }
 
+    #[inline(always)]
     pub(crate) fn begin_array(&mut self) {
         self.open(b'[');
     }
 
+    #[inline(always)]
     pub(crate) fn end_array(&mut self) {
         self.close(b']');
     }
 
     /// An array member comes next.
+    #[inline(always)]
     pub(crate) fn element(&mut self) {
         self.separate();
     }
 
-    /// `"name":`, the key of the next member of the open object. Keys are
-    /// the schema's own snake_case names: nothing to escape.
-    pub(crate) fn key(&mut self, name: &str) {
-        self.separate();
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(name.as_bytes());
-        self.buf
-            .extend_from_slice(if self.pretty { b"\": " } else { b"\":" });
+    /// The key of the next member of the open object, from its
+    /// [`key!`] fragment `,"name":` (one copy of a constant when compact).
+    #[inline(always)]
+    pub(crate) fn key(&mut self, fragment: &'static str) {
+        let fragment = fragment.as_bytes();
+        if self.pretty {
+            self.separate();
+            // `"name"` then `: `.
+            self.buf.extend_from_slice(&fragment[1..fragment.len() - 1]);
+            self.buf.extend_from_slice(b": ");
+        } else if self.empty {
+            self.empty = false;
+            self.buf.extend_from_slice(&fragment[1..]);
+        } else {
+            self.buf.extend_from_slice(fragment);
+        }
     }
 
-    pub(crate) fn uint(&mut self, name: &str, value: u64) {
-        self.key(name);
+    #[inline(always)]
+    pub(crate) fn uint(&mut self, key: &'static str, value: u64) {
+        self.key(key);
         push_decimal(&mut self.buf, value);
     }
 
-    fn int(&mut self, name: &str, value: i64) {
-        self.key(name);
+    #[inline(always)]
+    fn int(&mut self, key: &'static str, value: i64) {
+        self.key(key);
         if value < 0 {
             self.buf.push(b'-');
         }
         push_decimal(&mut self.buf, value.unsigned_abs());
     }
 
-    pub(crate) fn opt_uint(&mut self, name: &str, value: Option<u64>) {
+    #[inline(always)]
+    pub(crate) fn opt_uint(&mut self, key: &'static str, value: Option<u64>) {
         match value {
-            Some(v) => self.uint(name, v),
-            None => self.null(name),
+            Some(v) => self.uint(key, v),
+            None => self.null(key),
         }
     }
 
-    fn null(&mut self, name: &str) {
-        self.key(name);
+    #[inline(always)]
+    fn null(&mut self, key: &'static str) {
+        self.key(key);
         self.buf.extend_from_slice(b"null");
     }
 
-    pub(crate) fn str(&mut self, name: &str, value: &str) {
-        self.key(name);
+    #[inline(always)]
+    pub(crate) fn str(&mut self, key: &'static str, value: &str) {
+        self.key(key);
         push_string(&mut self.buf, value);
     }
 
-    fn opt_str(&mut self, name: &str, value: Option<&str>) {
+    #[inline(always)]
+    fn opt_str(&mut self, key: &'static str, value: Option<&str>) {
         match value {
-            Some(v) => self.str(name, v),
-            None => self.null(name),
+            Some(v) => self.str(key, v),
+            None => self.null(key),
         }
     }
 
-    fn addr(&mut self, name: &str, addr: &IpAddr) {
-        self.key(name);
+    fn addr(&mut self, key: &'static str, addr: &IpAddr) {
+        self.key(key);
         self.buf.push(b'"');
         match addr {
             IpAddr::V4(a) => push_ipv4(&mut self.buf, a),
@@ -153,15 +185,20 @@ impl JsonWriter {
 
     /// A number as a JSON string (`"6"`), as the schema names an unknown
     /// protocol or tunnel type.
-    fn number_str(&mut self, name: &str, value: u64) {
-        self.key(name);
+    #[inline(always)]
+    fn number_str(&mut self, key: &'static str, value: u64) {
+        self.key(key);
         self.buf.push(b'"');
         push_decimal(&mut self.buf, value);
         self.buf.push(b'"');
     }
 
-    fn str_array<'a>(&mut self, name: &str, values: impl Iterator<Item = &'a str>) {
-        self.key(name);
+    fn str_array<'a>(
+        &mut self,
+        key: &'static str,
+        values: impl Iterator<Item = &'a str>,
+    ) {
+        self.key(key);
         self.begin_array();
         for v in values {
             self.element();
@@ -171,30 +208,30 @@ impl JsonWriter {
     }
 
     fn stats(&mut self, s: &Stats) {
-        self.key("stats");
+        self.key(key!("stats"));
         self.begin_object();
-        self.uint("conns", s.conns);
-        self.uint("inpkts", s.inpkts);
-        self.uint("outpkts", s.outpkts);
-        self.uint("inbytes", s.inbytes);
-        self.uint("outbytes", s.outbytes);
+        self.uint(key!("conns"), s.conns);
+        self.uint(key!("inpkts"), s.inpkts);
+        self.uint(key!("outpkts"), s.outpkts);
+        self.uint(key!("inbytes"), s.inbytes);
+        self.uint(key!("outbytes"), s.outbytes);
         self.end_object();
-        self.key("rates");
+        self.key(key!("rates"));
         self.begin_object();
-        self.uint("cps", s.cps);
-        self.uint("inpps", s.inpps);
-        self.uint("outpps", s.outpps);
-        self.uint("inbps", s.inbps);
-        self.uint("outbps", s.outbps);
+        self.uint(key!("cps"), s.cps);
+        self.uint(key!("inpps"), s.inpps);
+        self.uint(key!("outpps"), s.outpps);
+        self.uint(key!("inbps"), s.inbps);
+        self.uint(key!("outbps"), s.outbps);
         self.end_object();
     }
 
     /// `"ipvs": {...}`, a [`JsonInfo`](super::json::JsonInfo).
     pub(crate) fn info(&mut self, info: &Info) {
         let (a, b, c) = info.version_triple();
-        self.key("ipvs");
+        self.key(key!("ipvs"));
         self.begin_object();
-        self.key("version");
+        self.key(key!("version"));
         self.buf.push(b'"');
         push_decimal(&mut self.buf, u64::from(a));
         self.buf.push(b'.');
@@ -202,17 +239,17 @@ impl JsonWriter {
         self.buf.push(b'.');
         push_decimal(&mut self.buf, u64::from(c));
         self.buf.push(b'"');
-        self.uint("version_code", u64::from(info.version));
-        self.uint("conn_tab_size", u64::from(info.conn_tab_size));
+        self.uint(key!("version_code"), u64::from(info.version));
+        self.uint(key!("conn_tab_size"), u64::from(info.conn_tab_size));
         self.end_object();
     }
 
     /// The start of a listing document, up to its open `services` array.
     pub(crate) fn begin_table(&mut self, info: &Info) {
         self.begin_object();
-        self.uint("schema_version", u64::from(SCHEMA_VERSION));
+        self.uint(key!("schema_version"), u64::from(SCHEMA_VERSION));
         self.info(info);
-        self.key("services");
+        self.key(key!("services"));
         self.begin_array();
     }
 
@@ -228,7 +265,7 @@ impl JsonWriter {
     pub(crate) fn service(&mut self, s: &Service, dests: &[Dest]) {
         self.element();
         self.begin_object();
-        self.str("af", family_name(s.id.family));
+        self.str(key!("af"), family_name(s.id.family));
         match s.id.addr {
             ServiceAddr::Inet {
                 protocol,
@@ -236,25 +273,25 @@ impl JsonWriter {
                 port,
             } => {
                 match protocol {
-                    Protocol::Tcp => self.str("protocol", "tcp"),
-                    Protocol::Udp => self.str("protocol", "udp"),
-                    Protocol::Sctp => self.str("protocol", "sctp"),
-                    Protocol::Other(n) => self.number_str("protocol", u64::from(n)),
+                    Protocol::Tcp => self.str(key!("protocol"), "tcp"),
+                    Protocol::Udp => self.str(key!("protocol"), "udp"),
+                    Protocol::Sctp => self.str(key!("protocol"), "sctp"),
+                    Protocol::Other(n) => self.number_str(key!("protocol"), u64::from(n)),
                 }
-                self.addr("addr", &addr);
-                self.uint("port", u64::from(port));
-                self.null("fwmark");
+                self.addr(key!("addr"), &addr);
+                self.uint(key!("port"), u64::from(port));
+                self.null(key!("fwmark"));
             }
             ServiceAddr::Fwmark(mark) => {
-                self.null("protocol");
-                self.null("addr");
-                self.null("port");
-                self.uint("fwmark", u64::from(mark));
+                self.null(key!("protocol"));
+                self.null(key!("addr"));
+                self.null(key!("port"));
+                self.uint(key!("fwmark"), u64::from(mark));
             }
         }
-        self.str("sched_name", &s.scheduler);
+        self.str(key!("sched_name"), &s.scheduler);
         self.str_array(
-            "flags",
+            key!("flags"),
             [
                 (ServiceFlags::PERSISTENT, "persistent"),
                 (ServiceFlags::HASHED, "hashed"),
@@ -265,24 +302,24 @@ impl JsonWriter {
             .map(|(_, name)| name),
         );
         self.str_array(
-            "sched_flags",
+            key!("sched_flags"),
             super::json::sched_flag_name_iter(&s.scheduler, s.flags),
         );
-        self.uint("flags_raw", u64::from(s.flags.bits()));
-        self.uint("timeout", u64::from(s.timeout));
+        self.uint(key!("flags_raw"), u64::from(s.flags.bits()));
+        self.uint(key!("timeout"), u64::from(s.timeout));
         match s.netmask {
             Netmask::V4(mask) => {
-                self.addr("netmask", &IpAddr::V4(mask));
-                self.null("prefix_len");
+                self.addr(key!("netmask"), &IpAddr::V4(mask));
+                self.null(key!("prefix_len"));
             }
             Netmask::V6(prefix) => {
-                self.null("netmask");
-                self.uint("prefix_len", u64::from(prefix));
+                self.null(key!("netmask"));
+                self.uint(key!("prefix_len"), u64::from(prefix));
             }
         }
-        self.opt_str("pe_name", s.pe_name.as_deref());
+        self.opt_str(key!("pe_name"), s.pe_name.as_deref());
         self.stats(&s.stats);
-        self.key("real_servers");
+        self.key(key!("real_servers"));
         self.begin_array();
         for d in dests {
             self.element();
@@ -294,30 +331,30 @@ impl JsonWriter {
 
     fn real_server(&mut self, d: &Dest) {
         self.begin_object();
-        self.str("af", family_name(d.family));
-        self.addr("addr", &d.addr);
-        self.uint("port", u64::from(d.port));
-        self.str("fwd_method", fwd_method_name(d.fwd));
-        self.uint("fwd_method_raw", u64::from(d.fwd.raw()));
-        self.int("weight", i64::from(d.weight));
-        self.uint("u_threshold", u64::from(d.u_threshold));
-        self.uint("l_threshold", u64::from(d.l_threshold));
-        self.uint("active_conns", u64::from(d.active_conns));
-        self.uint("inact_conns", u64::from(d.inact_conns));
-        self.uint("persist_conns", u64::from(d.persist_conns));
+        self.str(key!("af"), family_name(d.family));
+        self.addr(key!("addr"), &d.addr);
+        self.uint(key!("port"), u64::from(d.port));
+        self.str(key!("fwd_method"), fwd_method_name(d.fwd));
+        self.uint(key!("fwd_method_raw"), u64::from(d.fwd.raw()));
+        self.int(key!("weight"), i64::from(d.weight));
+        self.uint(key!("u_threshold"), u64::from(d.u_threshold));
+        self.uint(key!("l_threshold"), u64::from(d.l_threshold));
+        self.uint(key!("active_conns"), u64::from(d.active_conns));
+        self.uint(key!("inact_conns"), u64::from(d.inact_conns));
+        self.uint(key!("persist_conns"), u64::from(d.persist_conns));
         if d.fwd == FwdMethod::Tunnel {
             match d.tun_type {
-                TunnelType::Ipip => self.str("tun_type", "ipip"),
-                TunnelType::Gue => self.str("tun_type", "gue"),
-                TunnelType::Gre => self.str("tun_type", "gre"),
-                TunnelType::Other(n) => self.number_str("tun_type", u64::from(n)),
+                TunnelType::Ipip => self.str(key!("tun_type"), "ipip"),
+                TunnelType::Gue => self.str(key!("tun_type"), "gue"),
+                TunnelType::Gre => self.str(key!("tun_type"), "gre"),
+                TunnelType::Other(n) => self.number_str(key!("tun_type"), u64::from(n)),
             }
             self.opt_uint(
-                "tun_port",
+                key!("tun_port"),
                 (d.tun_type == TunnelType::Gue).then_some(u64::from(d.tun_port)),
             );
             self.str_array(
-                "tun_flags",
+                key!("tun_flags"),
                 [
                     (TunnelFlags::CSUM, "csum"),
                     (TunnelFlags::REMCSUM, "remcsum"),
@@ -327,9 +364,9 @@ impl JsonWriter {
                 .map(|(_, name)| name),
             );
         } else {
-            self.null("tun_type");
-            self.null("tun_port");
-            self.null("tun_flags");
+            self.null(key!("tun_type"));
+            self.null(key!("tun_port"));
+            self.null(key!("tun_flags"));
         }
         self.stats(&d.stats);
         self.end_object();
