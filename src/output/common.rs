@@ -18,12 +18,38 @@ pub(crate) fn push_left(line: &mut Vec<u8>, text: &[u8], width: usize) {
     line.resize(line.len() + width.saturating_sub(text.len()), b' ');
 }
 
+/// Two-digit numbers `00` to `99`, each at twice its value.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// The two digits of `n` (below 100).
+fn pair(n: u32) -> [u8; 2] {
+    let from = n as usize * 2;
+    [PAIRS[from], PAIRS[from + 1]]
+}
+
 /// `value` in decimal. Listings print hundreds of thousands of numbers:
 /// this spares `core::fmt` its per-call and per-pad-character work, and
-/// the buffer a `memcpy` call per number: the digits are made two at a
-/// time (eight with one 64-bit division) in a fixed-size array, copied
-/// whole (an inlined copy) and cut to length.
+/// the buffer a `memcpy` call per number. Most are short (ports, octets,
+/// weights, idle counters) and take a path of their own; longer ones are
+/// made two digits at a time (eight per 64-bit division) in a fixed-size
+/// array, copied whole (an inlined copy) and cut to length.
 pub(crate) fn push_decimal(line: &mut Vec<u8>, value: u64) {
+    if value < 1000 {
+        let value = value as u32;
+        if value < 10 {
+            line.push(b'0' + value as u8);
+        } else if value < 100 {
+            line.extend_from_slice(&pair(value));
+        } else {
+            line.push(b'0' + (value / 100) as u8);
+            line.extend_from_slice(&pair(value % 100));
+        }
+        return;
+    }
     let len = value.checked_ilog10().map_or(1, |log| log as usize + 1);
     let mut digits = [b'0'; 20];
     let mut at = len;
@@ -33,18 +59,18 @@ pub(crate) fn push_decimal(line: &mut Vec<u8>, value: u64) {
         rest /= 100_000_000;
         for _ in 0..4 {
             at -= 2;
-            put_pair(&mut digits, at, low % 100);
+            digits[at..at + 2].copy_from_slice(&pair(low % 100));
             low /= 100;
         }
     }
     let mut rest = rest as u32;
     while rest >= 100 {
         at -= 2;
-        put_pair(&mut digits, at, rest % 100);
+        digits[at..at + 2].copy_from_slice(&pair(rest % 100));
         rest /= 100;
     }
     if rest >= 10 {
-        put_pair(&mut digits, at - 2, rest);
+        digits[at - 2..at].copy_from_slice(&pair(rest));
     } else {
         digits[at - 1] = b'0' + rest as u8;
     }
@@ -55,17 +81,6 @@ pub(crate) fn push_decimal(line: &mut Vec<u8>, value: u64) {
         // Not past a capacity the caller sized for the line.
         line.extend_from_slice(&digits[..len]);
     }
-}
-
-/// The two digits of `pair` (below 100) at `digits[at..at + 2]`.
-fn put_pair(digits: &mut [u8; 20], at: usize, pair: u32) {
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
-    let from = pair as usize * 2;
-    digits[at..at + 2].copy_from_slice(&PAIRS[from..from + 2]);
 }
 
 /// printf `%-<width>llu`.
