@@ -162,6 +162,16 @@ impl JsonWriter {
         push_string(&mut self.buf, value);
     }
 
+    /// One of the schema's own names (`"inet"`, `"masq"`, ...): nothing
+    /// to escape.
+    #[inline(always)]
+    fn name(&mut self, key: &'static str, value: &'static str) {
+        self.key(key);
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(value.as_bytes());
+        self.buf.push(b'"');
+    }
+
     #[inline(always)]
     fn opt_str(&mut self, key: &'static str, value: Option<&str>) {
         match value {
@@ -193,16 +203,19 @@ impl JsonWriter {
         self.buf.push(b'"');
     }
 
-    fn str_array<'a>(
+    /// An array of the schema's own names (flags): nothing to escape.
+    fn name_array(
         &mut self,
         key: &'static str,
-        values: impl Iterator<Item = &'a str>,
+        values: impl Iterator<Item = &'static str>,
     ) {
         self.key(key);
         self.begin_array();
         for v in values {
             self.element();
-            push_string(&mut self.buf, v);
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(v.as_bytes());
+            self.buf.push(b'"');
         }
         self.end_array();
     }
@@ -265,7 +278,7 @@ impl JsonWriter {
     pub(crate) fn service(&mut self, s: &Service, dests: &[Dest]) {
         self.element();
         self.begin_object();
-        self.str(key!("af"), family_name(s.id.family));
+        self.name(key!("af"), family_name(s.id.family));
         match s.id.addr {
             ServiceAddr::Inet {
                 protocol,
@@ -273,9 +286,9 @@ impl JsonWriter {
                 port,
             } => {
                 match protocol {
-                    Protocol::Tcp => self.str(key!("protocol"), "tcp"),
-                    Protocol::Udp => self.str(key!("protocol"), "udp"),
-                    Protocol::Sctp => self.str(key!("protocol"), "sctp"),
+                    Protocol::Tcp => self.name(key!("protocol"), "tcp"),
+                    Protocol::Udp => self.name(key!("protocol"), "udp"),
+                    Protocol::Sctp => self.name(key!("protocol"), "sctp"),
                     Protocol::Other(n) => self.number_str(key!("protocol"), u64::from(n)),
                 }
                 self.addr(key!("addr"), &addr);
@@ -290,7 +303,7 @@ impl JsonWriter {
             }
         }
         self.str(key!("sched_name"), &s.scheduler);
-        self.str_array(
+        self.name_array(
             key!("flags"),
             [
                 (ServiceFlags::PERSISTENT, "persistent"),
@@ -301,7 +314,7 @@ impl JsonWriter {
             .filter(|(bit, _)| s.flags.contains(*bit))
             .map(|(_, name)| name),
         );
-        self.str_array(
+        self.name_array(
             key!("sched_flags"),
             super::json::sched_flag_name_iter(&s.scheduler, s.flags),
         );
@@ -331,10 +344,10 @@ impl JsonWriter {
 
     fn real_server(&mut self, d: &Dest) {
         self.begin_object();
-        self.str(key!("af"), family_name(d.family));
+        self.name(key!("af"), family_name(d.family));
         self.addr(key!("addr"), &d.addr);
         self.uint(key!("port"), u64::from(d.port));
-        self.str(key!("fwd_method"), fwd_method_name(d.fwd));
+        self.name(key!("fwd_method"), fwd_method_name(d.fwd));
         self.uint(key!("fwd_method_raw"), u64::from(d.fwd.raw()));
         self.int(key!("weight"), i64::from(d.weight));
         self.uint(key!("u_threshold"), u64::from(d.u_threshold));
@@ -344,16 +357,16 @@ impl JsonWriter {
         self.uint(key!("persist_conns"), u64::from(d.persist_conns));
         if d.fwd == FwdMethod::Tunnel {
             match d.tun_type {
-                TunnelType::Ipip => self.str(key!("tun_type"), "ipip"),
-                TunnelType::Gue => self.str(key!("tun_type"), "gue"),
-                TunnelType::Gre => self.str(key!("tun_type"), "gre"),
+                TunnelType::Ipip => self.name(key!("tun_type"), "ipip"),
+                TunnelType::Gue => self.name(key!("tun_type"), "gue"),
+                TunnelType::Gre => self.name(key!("tun_type"), "gre"),
                 TunnelType::Other(n) => self.number_str(key!("tun_type"), u64::from(n)),
             }
             self.opt_uint(
                 key!("tun_port"),
                 (d.tun_type == TunnelType::Gue).then_some(u64::from(d.tun_port)),
             );
-            self.str_array(
+            self.name_array(
                 key!("tun_flags"),
                 [
                     (TunnelFlags::CSUM, "csum"),
