@@ -642,11 +642,68 @@ pub fn write_tick(
     }
     doc.end_array();
     doc.key(key!("deltas"));
-    let written = serde_json::to_writer(&mut doc.buf, deltas);
+    let written = write_deltas(&mut doc, deltas);
     doc.end_object();
     doc.buf.push(b'\n');
     *out = doc.buf;
-    written.map_err(io::Error::from)
+    written
+}
+
+/// `deltas` as an array of [`ServiceDelta`], keys in the structs' order.
+fn write_deltas(doc: &mut JsonWriter, deltas: &[ServiceDelta]) -> io::Result<()> {
+    doc.begin_array();
+    for d in deltas {
+        doc.element();
+        doc.begin_object();
+        doc.str(key!("service"), &d.service);
+        doc.name(key!("presence"), presence_name(d.presence));
+        write_delta(doc, &d.delta);
+        doc.uint(key!("conns_since_start"), d.conns_since_start);
+        doc.key(key!("real_servers"));
+        doc.begin_array();
+        for r in &d.real_servers {
+            doc.element();
+            doc.begin_object();
+            doc.str(key!("addr"), &r.addr);
+            doc.uint(key!("port"), u64::from(r.port));
+            doc.name(key!("presence"), presence_name(r.presence));
+            write_delta(doc, &r.delta);
+            doc.uint(key!("conns_since_start"), r.conns_since_start);
+            doc.key(key!("share_percent"));
+            match r.share_percent {
+                // serde_json's float format (shortest round-trip).
+                Some(share) => serde_json::to_writer(&mut doc.buf, &share)?,
+                None => doc.buf.extend_from_slice(b"null"),
+            }
+            doc.end_object();
+        }
+        doc.end_array();
+        doc.end_object();
+    }
+    doc.end_array();
+    Ok(())
+}
+
+/// `"delta": {...}`, a [`Delta`].
+fn write_delta(doc: &mut JsonWriter, delta: &Delta) {
+    doc.key(key!("delta"));
+    doc.begin_object();
+    doc.uint(key!("conns"), delta.conns);
+    doc.uint(key!("cps"), delta.cps);
+    doc.uint(key!("inpps"), delta.inpps);
+    doc.uint(key!("outpps"), delta.outpps);
+    doc.uint(key!("inbps"), delta.inbps);
+    doc.uint(key!("outbps"), delta.outbps);
+    doc.end_object();
+}
+
+/// A [`Presence`] as serde names it.
+fn presence_name(p: Presence) -> &'static str {
+    match p {
+        Presence::Appeared => "appeared",
+        Presence::Present => "present",
+        Presence::Vanished => "vanished",
+    }
 }
 
 /// One NDJSON line of `--watch --json` for `--timeout`, `--daemon` or

@@ -165,7 +165,7 @@ impl JsonWriter {
     /// One of the schema's own names (`"inet"`, `"masq"`, ...): nothing
     /// to escape.
     #[inline(always)]
-    fn name(&mut self, key: &'static str, value: &'static str) {
+    pub(crate) fn name(&mut self, key: &'static str, value: &'static str) {
         self.key(key);
         self.buf.push(b'"');
         self.buf.extend_from_slice(value.as_bytes());

@@ -297,11 +297,33 @@ proptest! {
     fn a_watch_tick_line_is_serdes_byte_for_byte(
         info in info(),
         before in table(),
-        entries in table(),
+        changes in proptest::collection::vec((any::<bool>(), 0..1_000_000u64), 32),
+        added in table(),
         interval_ms in proptest::option::of(any::<u64>()),
         timestamp in name(),
     ) {
         use crate::watch::{TickHeader, Tracker, WatchTick, write_tick};
+        // The same table a tick later: counters up, some services and real
+        // servers gone, others new.
+        let mut change = changes.iter().cycle().copied();
+        let mut next = move || change.next().unwrap_or((true, 0));
+        let mut entries = Vec::new();
+        for e in &before {
+            if !next().0 {
+                continue;
+            }
+            let mut e = e.clone();
+            e.dests.retain(|_| next().0);
+            for stats in std::iter::once(&mut e.service.stats)
+                .chain(e.dests.iter_mut().map(|d| &mut d.stats))
+            {
+                let bump = next().1;
+                stats.conns = stats.conns.saturating_add(bump);
+                stats.inbytes = stats.inbytes.saturating_add(bump * 1500);
+            }
+            entries.push(e);
+        }
+        entries.extend(added);
         let mut tracker = Tracker::default();
         let start = std::time::Instant::now();
         tracker.update(&before, start);
