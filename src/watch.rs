@@ -363,8 +363,8 @@ fn addr_text(addr: &std::net::IpAddr) -> String {
     }
 }
 
-/// A hash map keyed by small values the watch itself computed (service
-/// ids, addresses): no untrusted keys, so no need for SipHash's cost.
+/// A hash map for keys the watch makes from the table itself (service
+/// ids, addresses, row labels): no need for SipHash's cost.
 type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
 /// The multiply-rotate hash of rustc's `FxHasher`.
@@ -584,7 +584,7 @@ fn watch_loop(
                 let deltas = tracker.update(&entries, now);
                 if let Some(screen) = screen.as_deref_mut() {
                     let rows = frame_rows(&entries, &deltas);
-                    screen.draw(io.stdout, &stamp, interval, interval_ms, &rows)?;
+                    screen.draw_rows(io.stdout, &stamp, interval, interval_ms, rows)?;
                 } else {
                     json_line.clear();
                     write_tick(
@@ -843,7 +843,7 @@ pub fn frame_rows(entries: &[ServiceEntry], deltas: &[ServiceDelta]) -> Vec<Row>
 /// The full-screen terminal view.
 #[derive(Debug, Default)]
 pub struct Screen {
-    previous: HashMap<String, Vec<String>>,
+    previous: FastMap<String, Vec<String>>,
     previous_text: Vec<String>,
     /// `(columns, rows)`; `None` asks the terminal at each frame.
     size: Option<(u16, u16)>,
@@ -917,6 +917,19 @@ impl Screen {
         measured: Option<u64>,
         rows: &[Row],
     ) -> io::Result<()> {
+        self.draw_rows(out, stamp, interval, measured, rows.to_vec())
+    }
+
+    /// [`Screen::draw`], keeping `rows` for the next frame's comparison
+    /// instead of a copy of them.
+    pub fn draw_rows(
+        &mut self,
+        out: &mut dyn Write,
+        stamp: &str,
+        interval: Duration,
+        measured: Option<u64>,
+        rows: Vec<Row>,
+    ) -> io::Result<()> {
         let (cols, height) = self.size();
         let mut buf = Vec::with_capacity(rows.len() * 120 + 256);
         self.header(&mut buf, stamp, interval, measured);
@@ -936,7 +949,6 @@ impl Screen {
         }
         buf.extend_from_slice(clip(title.trim_end(), cols).as_bytes());
         buf.extend_from_slice(b"\r\n");
-        let mut next = HashMap::with_capacity(rows.len());
         for (n, row) in rows.iter().enumerate() {
             if n + 4 < height {
                 let before = self.previous.get(&row.key);
@@ -960,9 +972,10 @@ impl Screen {
                 }
                 buf.extend_from_slice(b"\r\n");
             }
-            next.insert(row.key.clone(), row.cells.clone());
         }
-        self.previous = next;
+        self.previous.clear();
+        self.previous
+            .extend(rows.into_iter().map(|row| (row.key, row.cells)));
         out.write_all(&buf)?;
         out.flush()
     }
