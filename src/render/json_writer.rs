@@ -74,7 +74,7 @@ impl JsonWriter {
 
     #[inline(always)]
     fn close(&mut self, bracket: u8) {
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         if self.pretty && !self.empty {
             self.newline();
         }
