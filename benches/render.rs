@@ -1,18 +1,22 @@
 //! Rendering a table of 1000 services with 10 real servers each, built in
-//! memory: the `-Ln` text, `-Ln --stats`, the `-Sn` save format and JSON.
+//! memory: the `-Ln` text, `-Ln --stats`, the `-Sn` save format and JSON;
+//! and at 10,000 x 10 (the lab's largest table) `-Ln`, JSON and one
+//! `--watch` tick of deltas.
 //!
 //! `cargo bench --bench render`
 
 mod common;
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ipvsadm_rs::cli::ListFormat;
-use ipvsadm_rs::model::Info;
+use ipvsadm_rs::model::{Info, ServiceEntry};
 use ipvsadm_rs::output::names::FakeResolver;
 use ipvsadm_rs::output::{save, text};
 use ipvsadm_rs::render::json;
+use ipvsadm_rs::watch::Tracker;
 
 const SERVICES: u32 = 1_000;
 const INFO: Info = Info {
@@ -64,13 +68,85 @@ fn render(c: &mut Criterion) {
     group.bench_function("--json", |b| {
         b.iter(|| {
             out.clear();
-            json::write(&mut out, &json::table(&INFO, &table), false)
-                .expect("writing to memory");
+            write_json(&mut out, &table, false);
             black_box(out.len())
         });
     });
     group.finish();
 }
 
-criterion_group!(benches, render);
+/// The `-L --json` document of `table`, as the listing writes it.
+fn write_json(out: &mut Vec<u8>, table: &[ServiceEntry], pretty: bool) {
+    json::write_table(out, &INFO, table, pretty);
+}
+
+const BIG_SERVICES: u32 = 10_000;
+
+/// The lab benchmark's largest table: `--json` against `-Ln`, and one
+/// `--watch` tick's deltas against the previous tick.
+fn render_big(c: &mut Criterion) {
+    let table = common::table(BIG_SERVICES, DESTS_PER_SERVICE);
+    let names = FakeResolver::new();
+    let numeric = ListFormat {
+        numeric: true,
+        ..ListFormat::default()
+    };
+    let mut out = Vec::with_capacity(64 << 20);
+
+    let mut group = c.benchmark_group("render 10k x 10");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(u64::from(
+        BIG_SERVICES * (1 + DESTS_PER_SERVICE),
+    )));
+    group.bench_function("-Ln", |b| {
+        b.iter(|| {
+            out.clear();
+            text::write_table(&mut out, Some(&INFO), &table, &numeric, &names)
+                .expect("writing to memory");
+            black_box(out.len())
+        });
+    });
+    group.bench_function("--json", |b| {
+        b.iter(|| {
+            out.clear();
+            write_json(&mut out, &table, false);
+            black_box(out.len())
+        });
+    });
+    group.bench_function("--json --pretty", |b| {
+        b.iter(|| {
+            out.clear();
+            write_json(&mut out, &table, true);
+            black_box(out.len())
+        });
+    });
+    // Two ticks that differ in every counter, the tracker warmed up.
+    let next: Vec<ServiceEntry> = table
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            e.service.stats.conns += 5;
+            for d in &mut e.dests {
+                d.stats.conns += 1;
+            }
+            e
+        })
+        .collect();
+    group.bench_function("--watch tick deltas", |b| {
+        let mut tracker = Tracker::default();
+        let start = Instant::now();
+        let mut at = start;
+        tracker.update(&table, at);
+        let mut flip = false;
+        b.iter(|| {
+            at += Duration::from_millis(100);
+            flip = !flip;
+            let tick = if flip { &next } else { &table };
+            black_box(tracker.update(tick, at).len())
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, render, render_big);
 criterion_main!(benches);

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{ListCmd, OutputOptions, OutputStyle};
-use crate::model::{Dest, ServiceEntry, ServiceId, Stats};
+use crate::model::{Dest, Info, ServiceEntry, ServiceId, Stats};
+use crate::render::json_writer::{JsonWriter, key};
 use crate::render::{self, json, table};
 use crate::run::{Session, Streams};
 
@@ -133,16 +134,49 @@ pub struct WatchTick {
     pub deltas: Vec<ServiceDelta>,
 }
 
-/// What the watch remembers between ticks.
+/// What the watch remembers between ticks: for each service and real
+/// server of the previous tick, its counters then and when it was first
+/// seen (or last appeared again). Nothing else of the table is kept.
 #[derive(Default)]
 pub struct Tracker {
-    /// Counters of each service and real server when first seen (or when
-    /// it last appeared again).
-    start: HashMap<ServiceId, (Stats, HashMap<DestKey, Stats>)>,
-    /// The previous snapshot, in listing order, and when it was taken.
-    prev: Vec<ServiceEntry>,
+    /// The previous tick's services, in listing order.
+    prev: Vec<Tracked>,
+    /// Where each service of `prev` is, by id: needed only when the table
+    /// changed, so built on the first miss of a tick.
+    prev_index: FastMap<ServiceId, usize>,
+    /// Whether `prev_index` is the index of `prev`.
+    indexed: bool,
     prev_at: Option<Instant>,
     ticks: u64,
+    /// Which services of `prev` are still there (reused tick to tick).
+    seen: Vec<bool>,
+    dest_scratch: DestScratch,
+}
+
+/// What matching one service's real servers needs, reused from service
+/// to service.
+#[derive(Default)]
+struct DestScratch {
+    /// Where each real server of the previous tick is, by key.
+    index: FastMap<DestKey, usize>,
+    /// Which real servers of the previous tick are still there.
+    seen: Vec<bool>,
+}
+
+/// A service of the previous tick.
+struct Tracked {
+    id: ServiceId,
+    stats: Stats,
+    /// Its connection counter when first seen.
+    start_conns: u64,
+    dests: Vec<TrackedDest>,
+}
+
+/// A real server of the previous tick.
+struct TrackedDest {
+    key: DestKey,
+    stats: Stats,
+    start_conns: u64,
 }
 
 impl Tracker {
@@ -156,120 +190,228 @@ impl Tracker {
         let mut out = Vec::with_capacity(entries.len());
         let first = self.ticks == 0;
         let elapsed = self.prev_at.map(|at| now.saturating_duration_since(at));
-        // Indexes, so that a tick costs O(services + real servers).
-        let prev_index: HashMap<ServiceId, &ServiceEntry> =
-            self.prev.iter().map(|p| (p.service.id, p)).collect();
-        let current: std::collections::HashSet<ServiceId> =
-            entries.iter().map(|e| e.service.id).collect();
+        let mut next: Vec<Tracked> = Vec::with_capacity(entries.len());
+        self.seen.clear();
+        self.seen.resize(self.prev.len(), false);
+        // Both ticks are in listing order: the service at the cursor is
+        // usually the one wanted, found without hashing.
+        let mut cursor = 0;
         for e in entries {
             let id = e.service.id;
-            let prev = prev_index.get(&id).copied();
-            let prev_dests: HashMap<DestKey, &Dest> = prev
-                .map(|p| p.dests.iter().map(|d| (dest_key(d), d)).collect())
-                .unwrap_or_default();
+            let found = match self.prev.get(cursor) {
+                Some(p) if p.id == id => Some(cursor),
+                _ => {
+                    if !self.indexed {
+                        self.prev_index.clear();
+                        self.prev_index
+                            .extend(self.prev.iter().enumerate().map(|(i, p)| (p.id, i)));
+                        self.indexed = true;
+                    }
+                    self.prev_index.get(&id).copied()
+                }
+            };
+            if let Some(i) = found {
+                cursor = i + 1;
+                self.seen[i] = true;
+            }
+            let prev = found.map(|i| &self.prev[i]);
             // Everything on the first tick is simply present.
             let presence = match (prev, first) {
                 (Some(_), _) | (None, true) => Presence::Present,
                 (None, false) => Presence::Appeared,
             };
-            if presence == Presence::Appeared {
-                // Re-created: its counters start again from zero.
-                self.start.remove(&id);
-            }
-            let start = self.start.entry(id).or_insert_with(|| {
-                (
-                    e.service.stats,
-                    e.dests.iter().map(|d| (dest_key(d), d.stats)).collect(),
-                )
-            });
-            let mut rs: Vec<DestDelta> = Vec::with_capacity(e.dests.len());
-            for d in &e.dests {
-                let pd = prev_dests.get(&dest_key(d)).copied();
-                let (dpresence, delta) = match (prev, pd, elapsed) {
-                    (Some(_), Some(pd), Some(el)) => {
-                        (Presence::Present, Delta::between(&pd.stats, &d.stats, el))
-                    }
-                    (Some(_), None, _) => (Presence::Appeared, Delta::default()),
-                    _ => (presence, Delta::default()),
-                };
-                if dpresence == Presence::Appeared {
-                    start.1.insert(dest_key(d), d.stats);
-                }
-                let base = *start.1.entry(dest_key(d)).or_insert(d.stats);
-                rs.push(DestDelta {
-                    addr: d.addr.to_string(),
-                    port: d.port,
-                    presence: dpresence,
-                    delta,
-                    conns_since_start: d.stats.conns.saturating_sub(base.conns),
-                    share_percent: None,
-                });
-            }
-            let total: u64 = rs.iter().map(|r| r.conns_since_start).sum();
-            if total > 0 {
-                for r in &mut rs {
-                    r.share_percent =
-                        Some(r.conns_since_start as f64 * 100.0 / total as f64);
-                }
-            }
-            if let Some(p) = prev {
-                let now_dests: std::collections::HashSet<DestKey> =
-                    e.dests.iter().map(dest_key).collect();
-                for pd in &p.dests {
-                    if !now_dests.contains(&dest_key(pd)) {
-                        start.1.remove(&dest_key(pd));
-                        rs.push(DestDelta {
-                            addr: pd.addr.to_string(),
-                            port: pd.port,
-                            presence: Presence::Vanished,
-                            delta: Delta::default(),
-                            conns_since_start: 0,
-                            share_percent: None,
-                        });
-                    }
-                }
-            }
+            let (rs, tracked_dests) =
+                self.dest_scratch.dests_of(e, prev, presence, elapsed);
             let svc_delta = match (prev, elapsed) {
-                (Some(p), Some(el)) => {
-                    Delta::between(&p.service.stats, &e.service.stats, el)
-                }
+                (Some(p), Some(el)) => Delta::between(&p.stats, &e.service.stats, el),
                 _ => Delta::default(),
             };
+            // Re-created or new: its counters start from now.
+            let start_conns = prev.map_or(e.service.stats.conns, |p| p.start_conns);
             out.push(ServiceDelta {
                 service: table::service_label(&e.service),
                 presence,
                 delta: svc_delta,
-                conns_since_start: e.service.stats.conns.saturating_sub(start.0.conns),
+                conns_since_start: e.service.stats.conns.saturating_sub(start_conns),
                 real_servers: rs,
             });
+            next.push(Tracked {
+                id,
+                stats: e.service.stats,
+                start_conns,
+                dests: tracked_dests,
+            });
         }
-        for p in &self.prev {
-            if !current.contains(&p.service.id) {
-                self.start.remove(&p.service.id);
-                out.push(ServiceDelta {
-                    service: table::service_label(&p.service),
-                    presence: Presence::Vanished,
-                    delta: Delta::default(),
-                    conns_since_start: 0,
-                    real_servers: p
-                        .dests
-                        .iter()
-                        .map(|pd| DestDelta {
-                            addr: pd.addr.to_string(),
-                            port: pd.port,
-                            presence: Presence::Vanished,
-                            delta: Delta::default(),
-                            conns_since_start: 0,
-                            share_percent: None,
-                        })
-                        .collect(),
-                });
-            }
+        for (p, _) in self.prev.iter().zip(&self.seen).filter(|(_, seen)| !**seen) {
+            out.push(ServiceDelta {
+                service: table::service_id_label(&p.id),
+                presence: Presence::Vanished,
+                delta: Delta::default(),
+                conns_since_start: 0,
+                real_servers: p.dests.iter().map(vanished_dest).collect(),
+            });
         }
-        self.prev = entries.to_vec();
+        self.prev = next;
+        self.indexed = false;
         self.prev_at = Some(now);
         self.ticks += 1;
         out
+    }
+}
+
+impl DestScratch {
+    /// The deltas of `e`'s real servers against `prev` (the same service
+    /// at the previous tick, if it was there), and what to remember of
+    /// them.
+    fn dests_of(
+        &mut self,
+        e: &ServiceEntry,
+        prev: Option<&Tracked>,
+        presence: Presence,
+        elapsed: Option<Duration>,
+    ) -> (Vec<DestDelta>, Vec<TrackedDest>) {
+        let mut rs: Vec<DestDelta> = Vec::with_capacity(e.dests.len());
+        let mut tracked = Vec::with_capacity(e.dests.len());
+        let prev_dests = prev.map_or(&[][..], |p| &p.dests[..]);
+        self.seen.clear();
+        self.seen.resize(prev_dests.len(), false);
+        let mut indexed = false;
+        for (j, d) in e.dests.iter().enumerate() {
+            let key = dest_key(d);
+            // Same position first, as for services.
+            let found = match prev_dests.get(j) {
+                Some(pd) if pd.key == key => Some(j),
+                _ if prev_dests.is_empty() => None,
+                _ => {
+                    if !indexed {
+                        self.index.clear();
+                        self.index.extend(
+                            prev_dests.iter().enumerate().map(|(i, pd)| (pd.key, i)),
+                        );
+                        indexed = true;
+                    }
+                    self.index.get(&key).copied()
+                }
+            };
+            if let Some(i) = found {
+                self.seen[i] = true;
+            }
+            let pd = found.map(|i| &prev_dests[i]);
+            let (dpresence, delta) = match (prev, pd, elapsed) {
+                (Some(_), Some(pd), Some(el)) => {
+                    (Presence::Present, Delta::between(&pd.stats, &d.stats, el))
+                }
+                (Some(_), None, _) => (Presence::Appeared, Delta::default()),
+                _ => (presence, Delta::default()),
+            };
+            // Counted from when it was first seen, or appeared again.
+            let start_conns = match pd {
+                Some(pd) if dpresence != Presence::Appeared => pd.start_conns,
+                _ => d.stats.conns,
+            };
+            rs.push(DestDelta {
+                addr: addr_text(&d.addr),
+                port: d.port,
+                presence: dpresence,
+                delta,
+                conns_since_start: d.stats.conns.saturating_sub(start_conns),
+                share_percent: None,
+            });
+            tracked.push(TrackedDest {
+                key,
+                stats: d.stats,
+                start_conns,
+            });
+        }
+        let total: u64 = rs.iter().map(|r| r.conns_since_start).sum();
+        if total > 0 {
+            for r in &mut rs {
+                r.share_percent = Some(r.conns_since_start as f64 * 100.0 / total as f64);
+            }
+        }
+        for (pd, _) in prev_dests
+            .iter()
+            .zip(&self.seen)
+            .filter(|(_, seen)| !**seen)
+        {
+            rs.push(vanished_dest(pd));
+        }
+        (rs, tracked)
+    }
+}
+
+fn vanished_dest(pd: &TrackedDest) -> DestDelta {
+    DestDelta {
+        addr: addr_text(&pd.key.0),
+        port: pd.key.1,
+        presence: Presence::Vanished,
+        delta: Delta::default(),
+        conns_since_start: 0,
+        share_percent: None,
+    }
+}
+
+/// An address as `Display` writes it; IPv4 without `core::fmt`.
+fn addr_text(addr: &std::net::IpAddr) -> String {
+    match addr {
+        std::net::IpAddr::V4(a) => {
+            let mut text = Vec::with_capacity(15);
+            crate::output::common::push_ipv4(&mut text, a);
+            String::from_utf8(text).unwrap_or_default()
+        }
+        std::net::IpAddr::V6(a) => a.to_string(),
+    }
+}
+
+/// A hash map for keys the watch makes from the table itself (service
+/// ids, addresses, row labels): no need for SipHash's cost.
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// The multiply-rotate hash of rustc's `FxHasher`.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        for &byte in chunks.remainder() {
+            self.add(u64::from(byte));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -367,6 +509,8 @@ fn watch_loop(
     let mut tick: u64 = 0;
     let mut last: Option<Instant> = None;
     let services = render::lists_services(&list.what);
+    // Reused from tick to tick.
+    let mut json_line = Vec::new();
     loop {
         tick += 1;
         let now = Instant::now();
@@ -412,7 +556,7 @@ fn watch_loop(
             }
         } else {
             // One read of the table per tick, whatever is shown.
-            let raw = match render::read_raw(s, list) {
+            let mut raw = match render::read_raw(s, list) {
                 Ok(e) => e,
                 Err(e) => {
                     let mut err = Vec::new();
@@ -429,27 +573,33 @@ fn watch_loop(
                     return Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())));
                 }
             };
-            let entries = render::in_listing_order(&raw, list.format.nosort);
-            let deltas = tracker.update(&entries, now);
-            if let Some(screen) = screen.as_deref_mut() {
-                let rows = frame_rows(&entries, &deltas);
-                screen.draw(io.stdout, &stamp, interval, interval_ms, &rows)?;
-            } else if opts.style == OutputStyle::Json {
-                let doc = WatchTick {
-                    schema_version: json::SCHEMA_VERSION,
-                    tick,
-                    timestamp: stamp,
-                    interval_ms,
-                    ipvs: (&s.info).into(),
-                    services: entries.iter().map(json::JsonService::from).collect(),
-                    deltas,
-                };
-                serde_json::to_writer(&mut *io.stdout, &doc)?;
-                io.stdout.write_all(b"\n")?;
-            } else {
+            if screen.is_none() && opts.style != OutputStyle::Json {
+                // The listing as it is: no deltas to show, none computed.
                 io.stdout
                     .write_all(stamp_line(interval, &stamp).as_bytes())?;
-                render::write_entries(s, list, opts.style, opts.pretty, &raw, io)?;
+                render::write_entries(s, list, opts.style, opts.pretty, &mut raw, io)?;
+            } else {
+                render::sort_in_listing_order(&mut raw, list.format.nosort);
+                let entries = raw;
+                let deltas = tracker.update(&entries, now);
+                if let Some(screen) = screen.as_deref_mut() {
+                    let rows = frame_rows(&entries, &deltas);
+                    screen.draw_rows(io.stdout, &stamp, interval, interval_ms, rows)?;
+                } else {
+                    json_line.clear();
+                    write_tick(
+                        &mut json_line,
+                        TickHeader {
+                            tick,
+                            timestamp: &stamp,
+                            interval_ms,
+                            info: &s.info,
+                        },
+                        &entries,
+                        &deltas,
+                    )?;
+                    io.stdout.write_all(&json_line)?;
+                }
             }
         }
         io.stdout.flush()?;
@@ -459,6 +609,100 @@ fn watch_loop(
         if !sleep_unless_interrupted(now + interval) {
             return Ok((0, None));
         }
+    }
+}
+
+/// What a [`WatchTick`] says besides the table and its deltas.
+pub struct TickHeader<'a> {
+    pub tick: u64,
+    pub timestamp: &'a str,
+    pub interval_ms: Option<u64>,
+    pub info: &'a Info,
+}
+
+/// One [`WatchTick`] line, newline included, appended to `out`: the bytes
+/// `serde_json` writes for it, without building its services.
+pub fn write_tick(
+    out: &mut Vec<u8>,
+    header: TickHeader,
+    entries: &[ServiceEntry],
+    deltas: &[ServiceDelta],
+) -> io::Result<()> {
+    let mut doc = JsonWriter::new(std::mem::take(out), false);
+    doc.begin_object();
+    doc.uint(key!("schema_version"), u64::from(json::SCHEMA_VERSION));
+    doc.uint(key!("tick"), header.tick);
+    doc.str(key!("timestamp"), header.timestamp);
+    doc.opt_uint(key!("interval_ms"), header.interval_ms);
+    doc.info(header.info);
+    doc.key(key!("services"));
+    doc.begin_array();
+    for e in entries {
+        doc.service(&e.service, &e.dests);
+    }
+    doc.end_array();
+    doc.key(key!("deltas"));
+    let written = write_deltas(&mut doc, deltas);
+    doc.end_object();
+    doc.buf.push(b'\n');
+    *out = doc.buf;
+    written
+}
+
+/// `deltas` as an array of [`ServiceDelta`], keys in the structs' order.
+fn write_deltas(doc: &mut JsonWriter, deltas: &[ServiceDelta]) -> io::Result<()> {
+    doc.begin_array();
+    for d in deltas {
+        doc.element();
+        doc.begin_object();
+        doc.str(key!("service"), &d.service);
+        doc.name(key!("presence"), presence_name(d.presence));
+        write_delta(doc, &d.delta);
+        doc.uint(key!("conns_since_start"), d.conns_since_start);
+        doc.key(key!("real_servers"));
+        doc.begin_array();
+        for r in &d.real_servers {
+            doc.element();
+            doc.begin_object();
+            doc.str(key!("addr"), &r.addr);
+            doc.uint(key!("port"), u64::from(r.port));
+            doc.name(key!("presence"), presence_name(r.presence));
+            write_delta(doc, &r.delta);
+            doc.uint(key!("conns_since_start"), r.conns_since_start);
+            doc.key(key!("share_percent"));
+            match r.share_percent {
+                // serde_json's float format (shortest round-trip).
+                Some(share) => serde_json::to_writer(&mut doc.buf, &share)?,
+                None => doc.buf.extend_from_slice(b"null"),
+            }
+            doc.end_object();
+        }
+        doc.end_array();
+        doc.end_object();
+    }
+    doc.end_array();
+    Ok(())
+}
+
+/// `"delta": {...}`, a [`Delta`].
+fn write_delta(doc: &mut JsonWriter, delta: &Delta) {
+    doc.key(key!("delta"));
+    doc.begin_object();
+    doc.uint(key!("conns"), delta.conns);
+    doc.uint(key!("cps"), delta.cps);
+    doc.uint(key!("inpps"), delta.inpps);
+    doc.uint(key!("outpps"), delta.outpps);
+    doc.uint(key!("inbps"), delta.inbps);
+    doc.uint(key!("outbps"), delta.outbps);
+    doc.end_object();
+}
+
+/// A [`Presence`] as serde names it.
+fn presence_name(p: Presence) -> &'static str {
+    match p {
+        Presence::Appeared => "appeared",
+        Presence::Present => "present",
+        Presence::Vanished => "vanished",
     }
 }
 
@@ -599,7 +843,7 @@ pub fn frame_rows(entries: &[ServiceEntry], deltas: &[ServiceDelta]) -> Vec<Row>
 /// The full-screen terminal view.
 #[derive(Debug, Default)]
 pub struct Screen {
-    previous: HashMap<String, Vec<String>>,
+    previous: FastMap<String, Vec<String>>,
     previous_text: Vec<String>,
     /// `(columns, rows)`; `None` asks the terminal at each frame.
     size: Option<(u16, u16)>,
@@ -673,6 +917,19 @@ impl Screen {
         measured: Option<u64>,
         rows: &[Row],
     ) -> io::Result<()> {
+        self.draw_rows(out, stamp, interval, measured, rows.to_vec())
+    }
+
+    /// [`Screen::draw`], keeping `rows` for the next frame's comparison
+    /// instead of a copy of them.
+    pub fn draw_rows(
+        &mut self,
+        out: &mut dyn Write,
+        stamp: &str,
+        interval: Duration,
+        measured: Option<u64>,
+        rows: Vec<Row>,
+    ) -> io::Result<()> {
         let (cols, height) = self.size();
         let mut buf = Vec::with_capacity(rows.len() * 120 + 256);
         self.header(&mut buf, stamp, interval, measured);
@@ -692,7 +949,6 @@ impl Screen {
         }
         buf.extend_from_slice(clip(title.trim_end(), cols).as_bytes());
         buf.extend_from_slice(b"\r\n");
-        let mut next = HashMap::with_capacity(rows.len());
         for (n, row) in rows.iter().enumerate() {
             if n + 4 < height {
                 let before = self.previous.get(&row.key);
@@ -716,9 +972,10 @@ impl Screen {
                 }
                 buf.extend_from_slice(b"\r\n");
             }
-            next.insert(row.key.clone(), row.cells.clone());
         }
-        self.previous = next;
+        self.previous.clear();
+        self.previous
+            .extend(rows.into_iter().map(|row| (row.key, row.cells)));
         out.write_all(&buf)?;
         out.flush()
     }
@@ -765,3 +1022,6 @@ impl Screen {
 fn clip(s: &str, width: usize) -> String {
     s.chars().take(width).collect()
 }
+
+#[cfg(test)]
+mod tests;

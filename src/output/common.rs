@@ -27,32 +27,68 @@ pub(crate) fn pad_to(line: &mut Vec<u8>, end: usize) {
     }
 }
 
+/// Two-digit numbers `00` to `99`, each at twice its value.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// The two digits of `n` (below 100).
+fn pair(n: u32) -> [u8; 2] {
+    let from = n as usize * 2;
+    [PAIRS[from], PAIRS[from + 1]]
+}
+
 /// `value` in decimal. Listings print hundreds of thousands of numbers:
 /// this spares `core::fmt` its per-call and per-pad-character work, and
-/// uses 32-bit division when the value fits (cheaper than 64-bit on many
-/// machines, and far cheaper under emulation).
+/// the buffer a `memcpy` call per number. Most are short (ports, octets,
+/// weights, idle counters) and take a path of their own; longer ones are
+/// made two digits at a time (eight per 64-bit division) in a fixed-size
+/// array, copied whole (an inlined copy) and cut to length.
 pub(crate) fn push_decimal(line: &mut Vec<u8>, value: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = value;
-    while rest > u64::from(u32::MAX) {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
+    if value < 1000 {
+        let value = value as u32;
+        if value < 10 {
+            line.push(b'0' + value as u8);
+        } else if value < 100 {
+            line.extend_from_slice(&pair(value));
+        } else {
+            line.push(b'0' + (value / 100) as u8);
+            line.extend_from_slice(&pair(value % 100));
+        }
+        return;
     }
-    let mut rest = rest as u32;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
+    let len = value.checked_ilog10().map_or(1, |log| log as usize + 1);
+    let mut digits = [b'0'; 20];
+    let mut at = len;
+    let mut rest = value;
+    while rest >= 100_000_000 {
+        let mut low = (rest % 100_000_000) as u32;
+        rest /= 100_000_000;
+        for _ in 0..4 {
+            at -= 2;
+            digits[at..at + 2].copy_from_slice(&pair(low % 100));
+            low /= 100;
         }
     }
-    // Byte by byte: numbers are short, shorter than a `memcpy` call.
-    line.reserve(digits.len() - at);
-    for &digit in &digits[at..] {
-        line.push(digit);
+    let mut rest = rest as u32;
+    while rest >= 100 {
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&pair(rest % 100));
+        rest /= 100;
+    }
+    if rest >= 10 {
+        digits[at - 2..at].copy_from_slice(&pair(rest));
+    } else {
+        digits[at - 1] = b'0' + rest as u8;
+    }
+    if line.capacity() - line.len() >= digits.len() {
+        line.extend_from_slice(&digits);
+        line.truncate(line.len() - digits.len() + len);
+    } else {
+        // Not past a capacity the caller sized for the line.
+        line.extend_from_slice(&digits[..len]);
     }
 }
 
@@ -290,6 +326,19 @@ mod tests {
             proptest::prop_assert_eq!(run(&|l| push_int_left(l, i, width)), format!("x{i:<width$}"));
             let addr = Ipv4Addr::from(octets);
             proptest::prop_assert_eq!(run(&|l| push_ipv4(l, &addr)), format!("x{addr}"));
+        }
+    }
+
+    #[test]
+    fn decimals_of_every_length() {
+        let mut values = vec![0, 1, 9, u64::MAX, u64::MAX - 1];
+        for power in (1..20).map(|n| 10u64.pow(n)) {
+            values.extend([power - 1, power, power + 1, power / 2 * 3]);
+        }
+        for v in values {
+            let mut line = b"x".to_vec();
+            push_decimal(&mut line, v);
+            assert_eq!(String::from_utf8(line).unwrap(), format!("x{v}"));
         }
     }
 

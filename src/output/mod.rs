@@ -19,7 +19,7 @@
 //! * `-S` prints fwmarks unsigned (1.31 prints marks >= 2^31 negative, which
 //!   `-R` then rejects).
 
-mod common;
+pub(crate) mod common;
 pub mod conn;
 pub mod misc;
 pub mod names;

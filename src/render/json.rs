@@ -272,7 +272,17 @@ impl From<&Info> for JsonInfo {
 /// Scheduler flag names as `-b` accepts them, per scheduler (ipvsadm's
 /// display rules: `sh`/`mh` have their own names and no third flag).
 pub fn sched_flag_names(scheduler: &str, flags: ServiceFlags) -> Vec<String> {
-    let names: [Option<&str>; 3] = match scheduler {
+    sched_flag_name_iter(scheduler, flags)
+        .map(str::to_string)
+        .collect()
+}
+
+/// [`sched_flag_names`] without allocating.
+pub(crate) fn sched_flag_name_iter(
+    scheduler: &str,
+    flags: ServiceFlags,
+) -> impl Iterator<Item = &'static str> {
+    let names: [Option<&'static str>; 3] = match scheduler {
         "sh" => [Some("sh-fallback"), Some("sh-port"), None],
         "mh" => [Some("mh-fallback"), Some("mh-port"), None],
         _ => [Some("flag-1"), Some("flag-2"), Some("flag-3")],
@@ -282,11 +292,10 @@ pub fn sched_flag_names(scheduler: &str, flags: ServiceFlags) -> Vec<String> {
         ServiceFlags::SCHED2,
         ServiceFlags::SCHED3,
     ]
-    .iter()
+    .into_iter()
     .zip(names)
-    .filter(|(bit, _)| flags.contains(**bit))
-    .filter_map(|(_, name)| name.map(str::to_string))
-    .collect()
+    .filter(move |(bit, _)| flags.contains(*bit))
+    .filter_map(|(_, name)| name)
 }
 
 impl From<&Service> for JsonService {
@@ -468,4 +477,23 @@ pub fn connections(entries: &[ConnEntry]) -> JsonConnectionsDoc {
             })
             .collect(),
     }
+}
+
+/// The listing document of `entries` (real servers already in listing
+/// order) appended to `out`, newline included: the bytes
+/// `write(out, &table(info, entries), pretty)` writes, built without the
+/// intermediate structs.
+pub fn write_table(
+    out: &mut Vec<u8>,
+    info: &Info,
+    entries: &[ServiceEntry],
+    pretty: bool,
+) {
+    let mut doc = super::json_writer::JsonWriter::new(std::mem::take(out), pretty);
+    doc.begin_table(info);
+    for e in entries {
+        doc.service(&e.service, &e.dests);
+    }
+    doc.end_table();
+    *out = doc.buf;
 }

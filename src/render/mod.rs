@@ -2,6 +2,7 @@
 //! Prometheus text. (ipvsadm's own text formats live in [`crate::output`].)
 
 pub mod json;
+pub(crate) mod json_writer;
 pub mod prometheus;
 pub mod table;
 
@@ -30,15 +31,15 @@ pub fn list(
         return run::list_text(s, list, io);
     }
     match &list.what {
-        ListWhat::Table if style == OutputStyle::Json && !pretty => {
-            stream_json_table(s, list, io)
+        ListWhat::Table if style == OutputStyle::Json => {
+            stream_json_table(s, list, pretty, io)
         }
         ListWhat::Table | ListWhat::Service(_) => {
-            let entries = match read_raw(s, list) {
+            let mut entries = match read_raw(s, list) {
                 Ok(e) => e,
                 Err(e) => return listing_failed(io, &e),
             };
-            write_entries(s, list, style, pretty, &entries, io)?;
+            write_entries(s, list, style, pretty, &mut entries, io)?;
             Ok(0)
         }
         ListWhat::Timeouts => match s.ipvs.timeouts() {
@@ -89,6 +90,7 @@ pub fn list(
 fn stream_json_table(
     s: &mut Session,
     list: &ListCmd,
+    pretty: bool,
     io: &mut Streams,
 ) -> io::Result<i32> {
     let nosort = list.format.nosort;
@@ -97,30 +99,33 @@ fn stream_json_table(
         Err(e) => return listing_failed(io, &e),
     };
     let out = &mut *io.stdout;
-    write!(
-        out,
-        "{{\"schema_version\":{},\"ipvs\":",
-        json::SCHEMA_VERSION
-    )?;
-    serde_json::to_writer(&mut *out, &json::JsonInfo::from(&s.info))?;
-    out.write_all(b",\"services\":[")?;
-    let mut first = true;
+    let mut doc =
+        json_writer::JsonWriter::new(Vec::with_capacity(JSON_CHUNK * 2), pretty);
+    doc.begin_table(&s.info);
     let result = run::for_each_entry(s.ipvs, services, |mut entry| {
-        if !first {
-            out.write_all(b",")?;
-        }
-        first = false;
         if !nosort {
             crate::output::sort::sort_dests(&mut entry.dests);
         }
-        serde_json::to_writer(&mut *out, &json::JsonService::from(&entry))?;
+        doc.service(&entry.service, &entry.dests);
+        // Large writes: one call through `dyn Write` per chunk.
+        if doc.buf.len() >= JSON_CHUNK {
+            out.write_all(&doc.buf)?;
+            doc.buf.clear();
+        }
         Ok(())
     });
-    if result.is_ok() {
-        out.write_all(b"]}\n")?;
+    match result {
+        Ok(()) => doc.end_table(),
+        // What was listed before the kernel failed, as `-Ln` shows it.
+        Err(run::ListingError::Kernel(_)) => {}
+        Err(run::ListingError::Output(_)) => doc.buf.clear(),
     }
+    out.write_all(&doc.buf)?;
     run::finish_listing(io, result)
 }
+
+/// How much of a streamed JSON document is written at once.
+const JSON_CHUNK: usize = 64 * 1024;
 
 /// Reports a listing that could not be read exactly as the text listing
 /// does (`No such service` for a missing single service), status 1.
@@ -136,13 +141,14 @@ pub fn listing_failed(io: &mut Streams, e: &IpvsError) -> io::Result<i32> {
 }
 
 /// Renders services already read with [`read_raw`] (real servers in kernel
-/// order) in `style`; `Text` is ipvsadm 1.31's listing, byte for byte.
+/// order) in `style`; `Text` is ipvsadm 1.31's listing, byte for byte. The
+/// other styles put `raw`'s real servers in listing order first.
 pub fn write_entries(
     s: &Session,
     list: &ListCmd,
     style: OutputStyle,
     pretty: bool,
-    raw: &[ServiceEntry],
+    raw: &mut [ServiceEntry],
     io: &mut Streams,
 ) -> io::Result<()> {
     match style {
@@ -152,7 +158,7 @@ pub fn write_entries(
                 crate::output::text::write_table_header(out, &s.info)?;
             }
             crate::output::text::write_title(out, &list.format)?;
-            for e in raw {
+            for e in raw.iter() {
                 // Sorts the real servers itself unless --nosort.
                 crate::output::text::write_service_entry(
                     out,
@@ -165,17 +171,20 @@ pub fn write_entries(
             Ok(())
         }
         style => {
-            let entries = in_listing_order(raw, list.format.nosort);
+            sort_in_listing_order(raw, list.format.nosort);
+            let entries = &*raw;
             match style {
                 OutputStyle::Json => {
-                    json::write(io.stdout, &json::table(&s.info, &entries), pretty)
+                    let mut doc = Vec::new();
+                    json::write_table(&mut doc, &s.info, entries, pretty);
+                    io.stdout.write_all(&doc)
                 }
                 OutputStyle::Prometheus => {
-                    io.stdout.write_all(prometheus::render(&entries).as_bytes())
+                    io.stdout.write_all(prometheus::render(entries).as_bytes())
                 }
                 _ => io
                     .stdout
-                    .write_all(table::render(&entries, terminal_width()).as_bytes()),
+                    .write_all(table::render(entries, terminal_width()).as_bytes()),
             }
         }
     }
@@ -196,12 +205,18 @@ pub fn read_raw(s: &mut Session, list: &ListCmd) -> Result<Vec<ServiceEntry>, Ip
 /// (exactly once: the comparator is not a total order), unless `nosort`.
 pub fn in_listing_order(raw: &[ServiceEntry], nosort: bool) -> Vec<ServiceEntry> {
     let mut entries = raw.to_vec();
+    sort_in_listing_order(&mut entries, nosort);
+    entries
+}
+
+/// [`in_listing_order`] in place, for entries read with [`read_raw`] and
+/// not sorted yet.
+pub fn sort_in_listing_order(raw: &mut [ServiceEntry], nosort: bool) {
     if !nosort {
-        for e in &mut entries {
+        for e in raw {
             crate::output::sort::sort_dests(&mut e.dests);
         }
     }
-    entries
 }
 
 /// The services a listing selects, in listing order, real servers sorted.
@@ -209,7 +224,9 @@ pub fn read_entries(
     s: &mut Session,
     list: &ListCmd,
 ) -> Result<Vec<ServiceEntry>, IpvsError> {
-    Ok(in_listing_order(&read_raw(s, list)?, list.format.nosort))
+    let mut entries = read_raw(s, list)?;
+    sort_in_listing_order(&mut entries, list.format.nosort);
+    Ok(entries)
 }
 
 /// Columns of the terminal on standard output, if it is one.

@@ -35,7 +35,12 @@ pub fn share(part: u64, whole: u64) -> String {
 }
 
 pub fn service_label(s: &Service) -> String {
-    match s.id.addr {
+    service_id_label(&s.id)
+}
+
+/// [`service_label`] of the service with this id.
+pub fn service_id_label(id: &crate::model::ServiceId) -> String {
+    match id.addr {
         ServiceAddr::Inet {
             protocol,
             addr,
@@ -52,7 +57,7 @@ pub fn service_label(s: &Service) -> String {
                 std::net::IpAddr::V6(a) => format!("{proto} [{a}]:{port}"),
             }
         }
-        ServiceAddr::Fwmark(m) => match s.id.family {
+        ServiceAddr::Fwmark(m) => match id.family {
             crate::model::Family::Inet => format!("FWM {m}"),
             crate::model::Family::Inet6 => format!("FWM {m} IPv6"),
         },

@@ -1,0 +1,275 @@
+//! The tracker against the first one written (a map per lookup, a copy of
+//! the whole previous tick), over arbitrary sequences of ticks: services
+//! and real servers that come, go, come back, reorder and count.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::model::{
+    Family, FwdMethod, Netmask, Protocol, Service, ServiceAddr, ServiceFlags,
+    TunnelFlags, TunnelType,
+};
+
+/// What the watch remembers between ticks.
+#[derive(Default)]
+pub struct ReferenceTracker {
+    /// Counters of each service and real server when first seen (or when
+    /// it last appeared again).
+    start: HashMap<ServiceId, (Stats, HashMap<DestKey, Stats>)>,
+    /// The previous snapshot, in listing order, and when it was taken.
+    prev: Vec<ServiceEntry>,
+    prev_at: Option<Instant>,
+    ticks: u64,
+}
+
+impl ReferenceTracker {
+    /// Computes the deltas for a new snapshot taken at `now` and remembers
+    /// it. Vanished services and real servers are appended, marked.
+    pub fn update(
+        &mut self,
+        entries: &[ServiceEntry],
+        now: Instant,
+    ) -> Vec<ServiceDelta> {
+        let mut out = Vec::with_capacity(entries.len());
+        let first = self.ticks == 0;
+        let elapsed = self.prev_at.map(|at| now.saturating_duration_since(at));
+        // Indexes, so that a tick costs O(services + real servers).
+        let prev_index: HashMap<ServiceId, &ServiceEntry> =
+            self.prev.iter().map(|p| (p.service.id, p)).collect();
+        let current: std::collections::HashSet<ServiceId> =
+            entries.iter().map(|e| e.service.id).collect();
+        for e in entries {
+            let id = e.service.id;
+            let prev = prev_index.get(&id).copied();
+            let prev_dests: HashMap<DestKey, &Dest> = prev
+                .map(|p| p.dests.iter().map(|d| (dest_key(d), d)).collect())
+                .unwrap_or_default();
+            // Everything on the first tick is simply present.
+            let presence = match (prev, first) {
+                (Some(_), _) | (None, true) => Presence::Present,
+                (None, false) => Presence::Appeared,
+            };
+            if presence == Presence::Appeared {
+                // Re-created: its counters start again from zero.
+                self.start.remove(&id);
+            }
+            let start = self.start.entry(id).or_insert_with(|| {
+                (
+                    e.service.stats,
+                    e.dests.iter().map(|d| (dest_key(d), d.stats)).collect(),
+                )
+            });
+            let mut rs: Vec<DestDelta> = Vec::with_capacity(e.dests.len());
+            for d in &e.dests {
+                let pd = prev_dests.get(&dest_key(d)).copied();
+                let (dpresence, delta) = match (prev, pd, elapsed) {
+                    (Some(_), Some(pd), Some(el)) => {
+                        (Presence::Present, Delta::between(&pd.stats, &d.stats, el))
+                    }
+                    (Some(_), None, _) => (Presence::Appeared, Delta::default()),
+                    _ => (presence, Delta::default()),
+                };
+                if dpresence == Presence::Appeared {
+                    start.1.insert(dest_key(d), d.stats);
+                }
+                let base = *start.1.entry(dest_key(d)).or_insert(d.stats);
+                rs.push(DestDelta {
+                    addr: d.addr.to_string(),
+                    port: d.port,
+                    presence: dpresence,
+                    delta,
+                    conns_since_start: d.stats.conns.saturating_sub(base.conns),
+                    share_percent: None,
+                });
+            }
+            let total: u64 = rs.iter().map(|r| r.conns_since_start).sum();
+            if total > 0 {
+                for r in &mut rs {
+                    r.share_percent =
+                        Some(r.conns_since_start as f64 * 100.0 / total as f64);
+                }
+            }
+            if let Some(p) = prev {
+                let now_dests: std::collections::HashSet<DestKey> =
+                    e.dests.iter().map(dest_key).collect();
+                for pd in &p.dests {
+                    if !now_dests.contains(&dest_key(pd)) {
+                        start.1.remove(&dest_key(pd));
+                        rs.push(DestDelta {
+                            addr: pd.addr.to_string(),
+                            port: pd.port,
+                            presence: Presence::Vanished,
+                            delta: Delta::default(),
+                            conns_since_start: 0,
+                            share_percent: None,
+                        });
+                    }
+                }
+            }
+            let svc_delta = match (prev, elapsed) {
+                (Some(p), Some(el)) => {
+                    Delta::between(&p.service.stats, &e.service.stats, el)
+                }
+                _ => Delta::default(),
+            };
+            out.push(ServiceDelta {
+                service: table::service_label(&e.service),
+                presence,
+                delta: svc_delta,
+                conns_since_start: e.service.stats.conns.saturating_sub(start.0.conns),
+                real_servers: rs,
+            });
+        }
+        for p in &self.prev {
+            if !current.contains(&p.service.id) {
+                self.start.remove(&p.service.id);
+                out.push(ServiceDelta {
+                    service: table::service_label(&p.service),
+                    presence: Presence::Vanished,
+                    delta: Delta::default(),
+                    conns_since_start: 0,
+                    real_servers: p
+                        .dests
+                        .iter()
+                        .map(|pd| DestDelta {
+                            addr: pd.addr.to_string(),
+                            port: pd.port,
+                            presence: Presence::Vanished,
+                            delta: Delta::default(),
+                            conns_since_start: 0,
+                            share_percent: None,
+                        })
+                        .collect(),
+                });
+            }
+        }
+        self.prev = entries.to_vec();
+        self.prev_at = Some(now);
+        self.ticks += 1;
+        out
+    }
+}
+
+/// Service `n` of a small universe: IPv4, IPv6 and fwmark services.
+fn service_id(n: usize) -> ServiceId {
+    match n % 3 {
+        0 => ServiceId {
+            family: Family::Inet,
+            addr: ServiceAddr::Inet {
+                protocol: Protocol::Tcp,
+                addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, n as u8)),
+                port: 80,
+            },
+        },
+        1 => ServiceId {
+            family: Family::Inet6,
+            addr: ServiceAddr::Inet {
+                protocol: Protocol::Udp,
+                addr: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, n as u16)),
+                port: 53,
+            },
+        },
+        _ => ServiceId {
+            family: Family::Inet,
+            addr: ServiceAddr::Fwmark(n as u32),
+        },
+    }
+}
+
+fn counters(conns: u64) -> Stats {
+    Stats {
+        conns,
+        inpkts: conns.wrapping_mul(7),
+        outpkts: conns / 3,
+        inbytes: conns.wrapping_mul(1500),
+        outbytes: u64::MAX - conns,
+        ..Stats::default()
+    }
+}
+
+fn dest(n: usize, conns: u64) -> Dest {
+    let addr = if n % 2 == 0 {
+        IpAddr::V4(Ipv4Addr::new(192, 168, 0, n as u8))
+    } else {
+        IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, n as u16))
+    };
+    Dest {
+        family: Family::of(&addr),
+        addr,
+        port: 8000 + (n % 2) as u16,
+        fwd: FwdMethod::Masq,
+        weight: 1,
+        u_threshold: 0,
+        l_threshold: 0,
+        active_conns: 0,
+        inact_conns: 0,
+        persist_conns: 0,
+        tun_type: TunnelType::Ipip,
+        tun_port: 0,
+        tun_flags: TunnelFlags::empty(),
+        stats: counters(conns),
+    }
+}
+
+/// One tick: each service of the universe there or not, with its real
+/// servers there or not, in an arbitrary order (the keys sort them).
+fn tick() -> impl Strategy<Value = Vec<ServiceEntry>> {
+    proptest::collection::vec(
+        (
+            any::<bool>(),
+            any::<u8>(),
+            0..1000u64,
+            proptest::collection::vec((any::<bool>(), any::<u8>(), 0..1000u64), 6),
+        ),
+        7,
+    )
+    .prop_map(|services| {
+        let mut listed: Vec<(u8, ServiceEntry)> = services
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (there, ..))| *there)
+            .map(|(n, (_, order, conns, dests))| {
+                let mut dests: Vec<(u8, Dest)> = dests
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, (there, ..))| *there)
+                    .map(|(m, (_, order, conns))| (order, dest(m, conns)))
+                    .collect();
+                dests.sort_by_key(|(order, _)| *order);
+                let id = service_id(n);
+                let service = Service {
+                    id,
+                    scheduler: "wlc".into(),
+                    pe_name: None,
+                    flags: ServiceFlags::empty(),
+                    timeout: 0,
+                    netmask: Netmask::default_for(id.family),
+                    stats: counters(conns),
+                };
+                let dests = dests.into_iter().map(|(_, d)| d).collect();
+                (order, ServiceEntry { service, dests })
+            })
+            .collect();
+        listed.sort_by_key(|(order, _)| *order);
+        listed.into_iter().map(|(_, e)| e).collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn the_tracker_computes_what_the_first_one_did(
+        ticks in proptest::collection::vec((tick(), 0..5000u64), 1..8),
+    ) {
+        let mut tracker = Tracker::default();
+        let mut reference = ReferenceTracker::default();
+        let mut at = Instant::now();
+        for (entries, ms) in &ticks {
+            at += Duration::from_millis(*ms);
+            prop_assert_eq!(tracker.update(entries, at), reference.update(entries, at));
+        }
+    }
+}
