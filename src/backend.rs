@@ -17,6 +17,12 @@ pub trait IpvsBackend {
     /// The real servers of a service, in the kernel's dump order (empty,
     /// not an error, when the service does not exist).
     fn dests(&mut self, id: &ServiceId) -> Result<Vec<Dest>>;
+    /// [`IpvsBackend::dests`] into `out` (replacing what it held), reusing
+    /// its memory: listings read one service at a time.
+    fn dests_into(&mut self, id: &ServiceId, out: &mut Vec<Dest>) -> Result<()> {
+        *out = self.dests(id)?;
+        Ok(())
+    }
     /// Real servers of many services at once, one result per id, in the
     /// same order. Implementations may pipeline the requests.
     fn dests_many(&mut self, ids: &[ServiceId]) -> Result<Vec<Vec<Dest>>> {

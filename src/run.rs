@@ -142,11 +142,17 @@ pub enum ListingError {
 pub fn for_each_entry(
     ipvs: &mut dyn IpvsBackend,
     services: Vec<crate::model::Service>,
-    mut f: impl FnMut(ServiceEntry) -> io::Result<()>,
+    mut f: impl FnMut(&mut ServiceEntry) -> io::Result<()>,
 ) -> Result<(), ListingError> {
+    // One vector for every service's real servers: allocating one per
+    // service made musl's allocator map and unmap memory for most of them.
+    let mut dests = Vec::new();
     for service in services {
-        let dests = ipvs.dests(&service.id).map_err(ListingError::Kernel)?;
-        f(ServiceEntry { service, dests }).map_err(ListingError::Output)?;
+        ipvs.dests_into(&service.id, &mut dests)
+            .map_err(ListingError::Kernel)?;
+        let mut entry = ServiceEntry { service, dests };
+        f(&mut entry).map_err(ListingError::Output)?;
+        dests = entry.dests;
     }
     Ok(())
 }

@@ -276,14 +276,15 @@ where
     outcome.map_err(|errno| IpvsError::Kernel { op, errno })
 }
 
-/// The real servers of one service, dumped on `socket`.
+/// The real servers of one service, dumped on `socket` into `dests`.
 fn dests_on(
     socket: &mut GenlSocket,
     family_id: u16,
     send_buf: &mut Vec<u8>,
     id: &ServiceId,
-) -> Result<Vec<Dest>> {
-    let mut dests = Vec::with_capacity(16);
+    dests: &mut Vec<Dest>,
+) -> Result<()> {
+    dests.clear();
     let family = id.family;
     let outcome = socket.exchange_encoded(
         true,
@@ -304,7 +305,8 @@ fn dests_on(
         op: Op::GetDests,
         errno,
     })?;
-    Ok(without_repeats(dests, |d| (d.addr, d.port)))
+    drop_repeats(dests, |d| (d.addr, d.port));
+    Ok(())
 }
 
 /// Decodes a reply payload (genl header onwards) into the typed message.
@@ -358,10 +360,7 @@ fn resolve_family(socket: &mut GenlSocket) -> Result<Option<u16>> {
 /// The kernel resumes a dump by position, so a dump that services or real
 /// servers are added to while it runs can list one twice (ipvsadm 1.31
 /// prints it twice): keep the first.
-fn without_repeats<T, K: Eq + std::hash::Hash>(
-    mut items: Vec<T>,
-    key: impl Fn(&T) -> K,
-) -> Vec<T> {
+fn drop_repeats<T, K: Eq + std::hash::Hash>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
     // Most services have a handful of real servers: comparing each with
     // the ones before it is cheaper than hashing them.
     const SCAN_UP_TO: usize = 32;
@@ -375,11 +374,10 @@ fn without_repeats<T, K: Eq + std::hash::Hash>(
                 i += 1;
             }
         }
-        return items;
+        return;
     }
     let mut seen = std::collections::HashSet::with_capacity(items.len());
     items.retain(|item| seen.insert(key(item)));
-    items
 }
 
 /// `/sbin/modprobe -- ip_vs`, no shell, no PATH; its outcome shows in
@@ -479,8 +477,9 @@ impl IpvsBackend for NetlinkIpvs {
 
     fn services(&mut self) -> Result<Vec<Service>> {
         let request = IpvsMessage::new(IpvsCmd::GetService, vec![]);
-        let services = self.call_services(Op::GetServices, request, true)?;
-        Ok(without_repeats(services, |s| s.id))
+        let mut services = self.call_services(Op::GetServices, request, true)?;
+        drop_repeats(&mut services, |s| s.id);
+        Ok(services)
     }
 
     fn service(&mut self, id: &ServiceId) -> Result<Service> {
@@ -495,9 +494,15 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn dests(&mut self, id: &ServiceId) -> Result<Vec<Dest>> {
+        let mut dests = Vec::new();
+        self.dests_into(id, &mut dests)?;
+        Ok(dests)
+    }
+
+    fn dests_into(&mut self, id: &ServiceId, out: &mut Vec<Dest>) -> Result<()> {
         self.open_dest_dump_socket();
         if let DestDumpSocket::Open(socket) = &mut self.dest_dumps {
-            match dests_on(socket, self.family_id, &mut self.send_buf, id) {
+            match dests_on(socket, self.family_id, &mut self.send_buf, id, out) {
                 Err(IpvsError::Truncated { .. }) => {
                     // Closing the socket ends the dump it was in.
                     self.dest_dumps = DestDumpSocket::Unusable;
@@ -505,7 +510,13 @@ impl IpvsBackend for NetlinkIpvs {
                 other => return other,
             }
         }
-        dests_on(&mut self.socket, self.family_id, &mut self.send_buf, id)
+        dests_on(
+            &mut self.socket,
+            self.family_id,
+            &mut self.send_buf,
+            id,
+            out,
+        )
     }
 
     // The kernel runs one dump per socket at a time (a second one gets

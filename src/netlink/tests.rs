@@ -1070,13 +1070,11 @@ fn top_level_containers_carry_the_nested_flag() {
 
 #[test]
 fn a_dump_that_lists_an_entry_twice_keeps_the_first() {
-    let kept = super::without_repeats(
-        vec![(1, 'a'), (2, 'b'), (1, 'c'), (3, 'd'), (2, 'e')],
-        |e| e.0,
-    );
+    let mut kept = vec![(1, 'a'), (2, 'b'), (1, 'c'), (3, 'd'), (2, 'e')];
+    super::drop_repeats(&mut kept, |e| e.0);
     assert_eq!(kept, vec![(1, 'a'), (2, 'b'), (3, 'd')]);
     // Past the size where it hashes instead of scanning, the same.
-    let long: Vec<(u32, u32)> = (0..100).chain(0..100).map(|k| (k % 70, k)).collect();
-    let kept = super::without_repeats(long, |e| e.0);
+    let mut kept: Vec<(u32, u32)> = (0..100).chain(0..100).map(|k| (k % 70, k)).collect();
+    super::drop_repeats(&mut kept, |e| e.0);
     assert_eq!(kept, (0..70).map(|k| (k, k)).collect::<Vec<_>>());
 }

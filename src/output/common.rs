@@ -12,6 +12,20 @@ use super::names::NameResolver;
 /// `addrport_to_anyname` formats into a 60-byte buffer with `snprintf`.
 pub(crate) const ADDRPORT_MAX: usize = 59;
 
+thread_local! {
+    static ENTRY_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `write` with an empty buffer for one service's lines, the same
+/// buffer every time: a fresh one per service made musl's allocator map
+/// and unmap memory for most services of a listing.
+pub(crate) fn with_entry_buffer<R>(write: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    ENTRY_BUFFER.with_borrow_mut(|buf| {
+        buf.clear();
+        write(buf)
+    })
+}
+
 /// printf `%-<width>s`: left-aligned, padded with spaces, never cut.
 pub(crate) fn push_left(line: &mut Vec<u8>, text: &[u8], width: usize) {
     let end = line.len() + width;

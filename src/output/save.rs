@@ -15,7 +15,7 @@ use crate::model::{
 
 use super::common::{
     addrport_to_anyname, has_sched_flags, push_decimal, push_int_left, push_ipv4,
-    sched_flag_names, service_proto,
+    sched_flag_names, service_proto, with_entry_buffer,
 };
 use super::names::NameResolver;
 use super::sort::{dest_order, service_order};
@@ -49,59 +49,59 @@ pub fn write_save_entry(
     names: &dyn NameResolver,
 ) -> io::Result<()> {
     let svc_name = rule_service_name(svc, numeric, names);
-    let mut buf = Vec::with_capacity(64 * (dests.len() + 1));
-
-    buf.extend_from_slice(b"-A ");
-    buf.extend_from_slice(&svc_name);
-    let mut rest = format!(" -s {}", svc.scheduler);
-    if svc.flags.contains(ServiceFlags::PERSISTENT) {
-        rest.push_str(&format!(" -p {}", svc.timeout));
-        match svc.netmask {
-            Netmask::V4(mask) if mask != Ipv4Addr::BROADCAST => {
-                rest.push_str(&format!(" -M {mask}"));
-            }
-            Netmask::V6(plen) if plen != 128 => {
-                rest.push_str(&format!(" -M {}", plen as i32))
-            }
-            _ => {}
-        }
-    }
-    // Unlike the listing, the PE is saved even without persistence.
-    if let Some(pe) = svc.pe_name.as_deref().filter(|pe| !pe.is_empty()) {
-        rest.push_str(&format!(" --pe {pe}"));
-    }
-    if svc.flags.contains(ServiceFlags::ONEPACKET) {
-        rest.push_str(" -o");
-    }
-    if has_sched_flags(svc.flags) {
-        // `-s sh -b flag-3` saves as `-b ` with a trailing space, as 1.31.
-        rest.push_str(&format!(
-            " -b {}",
-            sched_flag_names(&svc.scheduler, svc.flags)
-        ));
-    }
-    rest.push('\n');
-    buf.extend_from_slice(rest.as_bytes());
-
-    let proto = service_proto(service_protocol(svc));
-    for dest in dest_order(dests).into_iter().map(|i| &dests[i]) {
-        buf.extend_from_slice(b"-a ");
+    with_entry_buffer(|buf| {
+        buf.extend_from_slice(b"-A ");
         buf.extend_from_slice(&svc_name);
-        buf.extend_from_slice(b" -r ");
-        match dest.addr {
-            // The usual case, without a buffer for the name.
-            IpAddr::V4(addr) if numeric => {
-                push_ipv4(&mut buf, &addr);
-                buf.push(b':');
-                push_decimal(&mut buf, u64::from(dest.port));
+        let mut rest = format!(" -s {}", svc.scheduler);
+        if svc.flags.contains(ServiceFlags::PERSISTENT) {
+            rest.push_str(&format!(" -p {}", svc.timeout));
+            match svc.netmask {
+                Netmask::V4(mask) if mask != Ipv4Addr::BROADCAST => {
+                    rest.push_str(&format!(" -M {mask}"));
+                }
+                Netmask::V6(plen) if plen != 128 => {
+                    rest.push_str(&format!(" -M {}", plen as i32))
+                }
+                _ => {}
             }
-            _ => buf.extend_from_slice(&addrport_to_anyname(
-                &dest.addr, dest.port, proto, numeric, names,
-            )),
         }
-        push_dest_options(&mut buf, dest);
-    }
-    out.write_all(&buf)
+        // Unlike the listing, the PE is saved even without persistence.
+        if let Some(pe) = svc.pe_name.as_deref().filter(|pe| !pe.is_empty()) {
+            rest.push_str(&format!(" --pe {pe}"));
+        }
+        if svc.flags.contains(ServiceFlags::ONEPACKET) {
+            rest.push_str(" -o");
+        }
+        if has_sched_flags(svc.flags) {
+            // `-s sh -b flag-3` saves as `-b ` with a trailing space, as 1.31.
+            rest.push_str(&format!(
+                " -b {}",
+                sched_flag_names(&svc.scheduler, svc.flags)
+            ));
+        }
+        rest.push('\n');
+        buf.extend_from_slice(rest.as_bytes());
+
+        let proto = service_proto(service_protocol(svc));
+        for dest in dest_order(dests).into_iter().map(|i| &dests[i]) {
+            buf.extend_from_slice(b"-a ");
+            buf.extend_from_slice(&svc_name);
+            buf.extend_from_slice(b" -r ");
+            match dest.addr {
+                // The usual case, without a buffer for the name.
+                IpAddr::V4(addr) if numeric => {
+                    push_ipv4(buf, &addr);
+                    buf.push(b':');
+                    push_decimal(buf, u64::from(dest.port));
+                }
+                _ => buf.extend_from_slice(&addrport_to_anyname(
+                    &dest.addr, dest.port, proto, numeric, names,
+                )),
+            }
+            push_dest_options(buf, dest);
+        }
+        out.write_all(buf)
+    })
 }
 
 /// `-t addr:port`, `-u ...`, `--sctp-service ...`, `-f MARK [-6]`.

@@ -13,6 +13,7 @@ use crate::model::{
 use super::common::{
     addrport_to_anyname, has_sched_flags, pad_to, push_decimal, push_int_left, push_ipv4,
     push_largenum, push_left, push_uint_left, sched_flag_names, service_proto, truncate,
+    with_entry_buffer,
 };
 use super::names::NameResolver;
 use super::sort::{dest_order, service_order};
@@ -126,57 +127,62 @@ pub fn write_service_entry(
     names: &dyn NameResolver,
 ) -> io::Result<()> {
     let layout = Layout::of(fmt);
-    let mut buf = Vec::with_capacity(128 * (dests.len() + 1));
-
-    let svc_name = list_service_name(svc, fmt.numeric, names);
-    match layout {
-        Layout::Stats | Layout::Rate => {
-            push_left(&mut buf, &svc_name, 33);
-            let s = &svc.stats;
-            let values = if layout == Layout::Stats {
-                [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes]
-            } else {
-                [s.cps, s.inpps, s.outpps, s.inbps, s.outbps]
-            };
-            for value in values {
-                push_largenum(&mut buf, value, fmt.exact);
-            }
-            buf.push(b'\n');
-        }
-        _ => push_service_details(&mut buf, &svc_name, svc),
-    }
-
-    let order = if fmt.nosort {
-        (0..dests.len()).collect()
-    } else {
-        dest_order(dests)
-    };
-    let proto = service_proto(service_protocol(svc));
-    for dest in order.into_iter().map(|i| &dests[i]) {
-        buf.extend_from_slice(b"  -> ");
-        match dest.addr {
-            // The usual case, without a name or a buffer for it: at most
-            // 21 bytes, never cut.
-            IpAddr::V4(addr) if fmt.numeric => {
-                let start = buf.len();
-                push_ipv4(&mut buf, &addr);
-                buf.push(b':');
-                push_decimal(&mut buf, u64::from(dest.port));
-                pad_to(&mut buf, start + 28);
-            }
-            _ => {
-                let dname =
-                    addrport_to_anyname(&dest.addr, dest.port, proto, fmt.numeric, names);
-                let dname = match dest.addr {
-                    IpAddr::V4(_) => truncate(dname, DEST_NAME_MAX),
-                    IpAddr::V6(_) => dname,
+    with_entry_buffer(|buf| {
+        let svc_name = list_service_name(svc, fmt.numeric, names);
+        match layout {
+            Layout::Stats | Layout::Rate => {
+                push_left(buf, &svc_name, 33);
+                let s = &svc.stats;
+                let values = if layout == Layout::Stats {
+                    [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes]
+                } else {
+                    [s.cps, s.inpps, s.outpps, s.inbps, s.outbps]
                 };
-                push_left(&mut buf, &dname, 28);
+                for value in values {
+                    push_largenum(buf, value, fmt.exact);
+                }
+                buf.push(b'\n');
             }
+            _ => push_service_details(buf, &svc_name, svc),
         }
-        push_dest_columns(&mut buf, dest, layout, fmt.exact);
-    }
-    out.write_all(&buf)
+
+        let order = if fmt.nosort {
+            (0..dests.len()).collect()
+        } else {
+            dest_order(dests)
+        };
+        let proto = service_proto(service_protocol(svc));
+        for dest in order.into_iter().map(|i| &dests[i]) {
+            buf.extend_from_slice(b"  -> ");
+            match dest.addr {
+                // The usual case, without a name or a buffer for it: at most
+                // 21 bytes, never cut.
+                IpAddr::V4(addr) if fmt.numeric => {
+                    let start = buf.len();
+                    push_ipv4(buf, &addr);
+                    buf.push(b':');
+                    push_decimal(buf, u64::from(dest.port));
+                    pad_to(buf, start + 28);
+                }
+                _ => {
+                    let dname = addrport_to_anyname(
+                        &dest.addr,
+                        dest.port,
+                        proto,
+                        fmt.numeric,
+                        names,
+                    );
+                    let dname = match dest.addr {
+                        IpAddr::V4(_) => truncate(dname, DEST_NAME_MAX),
+                        IpAddr::V6(_) => dname,
+                    };
+                    push_left(buf, &dname, 28);
+                }
+            }
+            push_dest_columns(buf, dest, layout, fmt.exact);
+        }
+        out.write_all(buf)
+    })
 }
 
 /// The service's protocol, `None` for fwmark services (protocol 0).

@@ -102,7 +102,7 @@ fn stream_json_table(
     let mut doc =
         json_writer::JsonWriter::new(Vec::with_capacity(JSON_CHUNK * 2), pretty);
     doc.begin_table(&s.info);
-    let result = run::for_each_entry(s.ipvs, services, |mut entry| {
+    let result = run::for_each_entry(s.ipvs, services, |entry| {
         if !nosort {
             crate::output::sort::sort_dests(&mut entry.dests);
         }
