@@ -23,7 +23,7 @@ use crate::cli::{ListCmd, OutputOptions, OutputStyle};
 use crate::model::{Dest, Info, ServiceEntry, ServiceId, Stats};
 use crate::render::json_writer::{JsonWriter, key};
 use crate::render::{self, json, table};
-use crate::run::{Session, Streams};
+use crate::run::{self, Session, Streams};
 
 /// The signal that asked the watch to stop (0: none yet).
 static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
@@ -553,6 +553,25 @@ fn watch_loop(
                 io.stdout
                     .write_all(stamp_line(interval, &stamp).as_bytes())?;
                 io.stdout.write_all(&body)?;
+            }
+        } else if screen.is_none() && opts.style == OutputStyle::Text {
+            // Streamed as `-L` streams it, a service at a time: a refresh
+            // costs one listing, and nothing is computed that is not shown.
+            io.stdout
+                .write_all(stamp_line(interval, &stamp).as_bytes())?;
+            let mut err = Vec::new();
+            let mut stdin = io::empty();
+            let rc = run::list_text(
+                s,
+                list,
+                &mut Streams {
+                    stdin: &mut stdin,
+                    stdout: &mut *io.stdout,
+                    stderr: &mut err,
+                },
+            )?;
+            if rc != 0 {
+                return Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())));
             }
         } else {
             // One read of the table per tick, whatever is shown.
