@@ -112,8 +112,8 @@ impl NetlinkIpvs {
             family_id,
             &mut self.send_buf,
             op,
-            request,
             dump,
+            |buf, flags, seq| socket::encode(buf, family_id, request, flags, seq),
             on_reply,
         )
     }
@@ -252,22 +252,24 @@ impl NetlinkIpvs {
     }
 }
 
-/// One request on `socket`, and the payload (genl header onwards) of every
-/// reply message to `on_reply`.
-fn call_on<F>(
+/// One request on `socket`, appended to `send_buf` by `encode_request`
+/// (given its flags and sequence number), and the payload (genl header
+/// onwards) of every reply message of the family to `on_reply`.
+fn call_on<E, F>(
     socket: &mut GenlSocket,
     family_id: u16,
     send_buf: &mut Vec<u8>,
     op: Op,
-    request: IpvsMessage,
     dump: bool,
+    encode_request: E,
     mut on_reply: F,
 ) -> Result<()>
 where
+    E: FnOnce(&mut Vec<u8>, u16, u32),
     F: FnMut(&[u8]) -> Result<()>,
 {
     let outcome =
-        socket.exchange(family_id, request, dump, send_buf, |kind, payload| {
+        socket.exchange_encoded(dump, send_buf, encode_request, |kind, payload| {
             if kind != family_id {
                 return Ok(());
             }
@@ -286,14 +288,14 @@ fn dests_on(
 ) -> Result<()> {
     dests.clear();
     let family = id.family;
-    let outcome = socket.exchange_encoded(
-        true,
+    call_on(
+        socket,
+        family_id,
         send_buf,
+        Op::GetDests,
+        true,
         |buf, flags, seq| encode::dest_dump_request(buf, family_id, id, flags, seq),
-        |kind, payload| {
-            if kind != family_id {
-                return Ok(());
-            }
+        |payload| {
             each_nested_in_reply(payload, IPVS_CMD_ATTR_DEST, |dest| {
                 dests.push(dest_in(dest, family)?);
                 Ok(())
@@ -301,10 +303,6 @@ fn dests_on(
             .map_err(decode_err)
         },
     )?;
-    outcome.map_err(|errno| IpvsError::Kernel {
-        op: Op::GetDests,
-        errno,
-    })?;
     drop_repeats(dests, |d| (d.addr, d.port));
     Ok(())
 }
