@@ -243,22 +243,34 @@ pub(crate) fn addrport_to_anyname(
     numeric: bool,
     names: &dyn NameResolver,
 ) -> Vec<u8> {
+    let mut text = Vec::new();
+    push_addrport(&mut text, addr, port, proto, numeric, names);
+    text
+}
+
+/// [`addrport_to_anyname`] appended to `line`: listings write one per real
+/// server, so the usual case (numeric IPv4) takes no buffer of its own.
+pub(crate) fn push_addrport(
+    line: &mut Vec<u8>,
+    addr: &IpAddr,
+    port: u16,
+    proto: Option<&str>,
+    numeric: bool,
+    names: &dyn NameResolver,
+) {
     let (open, close) = match addr {
+        IpAddr::V4(a) if numeric => {
+            // At most 21 bytes: never cut.
+            push_ipv4(line, a);
+            line.push(b':');
+            push_decimal(line, u64::from(port));
+            return;
+        }
         IpAddr::V4(_) => ("", ""),
         IpAddr::V6(_) => ("[", "]"),
     };
     let text = if numeric {
-        match addr {
-            IpAddr::V4(a) => {
-                // At most 21 bytes: never cut.
-                let mut text = Vec::with_capacity(21);
-                push_ipv4(&mut text, a);
-                text.push(b':');
-                push_decimal(&mut text, u64::from(port));
-                return text;
-            }
-            IpAddr::V6(_) => format!("{open}{}{close}:{port}", ntop(addr)),
-        }
+        format!("{open}{}{close}:{port}", ntop(addr))
     } else {
         let host = names.host(addr).unwrap_or_else(|| ntop(addr));
         let service = proto
@@ -266,7 +278,9 @@ pub(crate) fn addrport_to_anyname(
             .unwrap_or_else(|| port.to_string());
         format!("{open}{host}{close}:{service}")
     };
-    truncate(text.into_bytes(), ADDRPORT_MAX)
+    let start = line.len();
+    line.extend_from_slice(text.as_bytes());
+    line.truncate(start + ADDRPORT_MAX);
 }
 
 /// `print_sched_flags`: the names of the set SCHED1..3 bits, joined by `,`.

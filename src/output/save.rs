@@ -6,7 +6,7 @@
 //! `-A -f 4294967295`, which restores the same service.
 
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 
 use crate::model::{
     Dest, Family, FwdMethod, Netmask, Protocol, Service, ServiceAddr, ServiceEntry,
@@ -14,8 +14,8 @@ use crate::model::{
 };
 
 use super::common::{
-    addrport_to_anyname, has_sched_flags, push_decimal, push_int_left, push_ipv4,
-    sched_flag_names, service_proto, with_entry_buffer,
+    addrport_to_anyname, has_sched_flags, push_addrport, push_int_left, sched_flag_names,
+    service_proto, with_entry_buffer,
 };
 use super::names::NameResolver;
 use super::sort::{dest_order, service_order};
@@ -87,17 +87,7 @@ pub fn write_save_entry(
             buf.extend_from_slice(b"-a ");
             buf.extend_from_slice(&svc_name);
             buf.extend_from_slice(b" -r ");
-            match dest.addr {
-                // The usual case, without a buffer for the name.
-                IpAddr::V4(addr) if numeric => {
-                    push_ipv4(buf, &addr);
-                    buf.push(b':');
-                    push_decimal(buf, u64::from(dest.port));
-                }
-                _ => buf.extend_from_slice(&addrport_to_anyname(
-                    &dest.addr, dest.port, proto, numeric, names,
-                )),
-            }
+            push_addrport(buf, &dest.addr, dest.port, proto, numeric, names);
             push_dest_options(buf, dest);
         }
         out.write_all(buf)

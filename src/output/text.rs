@@ -2,7 +2,7 @@
 //! ipvsadm 1.31's `list_all` / `print_title` / `print_service_entry`.
 
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 
 use crate::cli::command::ListFormat;
 use crate::model::{
@@ -11,7 +11,7 @@ use crate::model::{
 };
 
 use super::common::{
-    addrport_to_anyname, has_sched_flags, pad_to, push_decimal, push_int_left, push_ipv4,
+    addrport_to_anyname, has_sched_flags, pad_to, push_addrport, push_int_left,
     push_largenum, push_left, push_uint_left, sched_flag_names, service_proto, truncate,
     with_entry_buffer,
 };
@@ -154,31 +154,12 @@ pub fn write_service_entry(
         let proto = service_proto(service_protocol(svc));
         for dest in order.into_iter().map(|i| &dests[i]) {
             buf.extend_from_slice(b"  -> ");
-            match dest.addr {
-                // The usual case, without a name or a buffer for it: at most
-                // 21 bytes, never cut.
-                IpAddr::V4(addr) if fmt.numeric => {
-                    let start = buf.len();
-                    push_ipv4(buf, &addr);
-                    buf.push(b':');
-                    push_decimal(buf, u64::from(dest.port));
-                    pad_to(buf, start + 28);
-                }
-                _ => {
-                    let dname = addrport_to_anyname(
-                        &dest.addr,
-                        dest.port,
-                        proto,
-                        fmt.numeric,
-                        names,
-                    );
-                    let dname = match dest.addr {
-                        IpAddr::V4(_) => truncate(dname, DEST_NAME_MAX),
-                        IpAddr::V6(_) => dname,
-                    };
-                    push_left(buf, &dname, 28);
-                }
+            let start = buf.len();
+            push_addrport(buf, &dest.addr, dest.port, proto, fmt.numeric, names);
+            if dest.addr.is_ipv4() {
+                buf.truncate(start + DEST_NAME_MAX);
             }
+            pad_to(buf, start + 28);
             push_dest_columns(buf, dest, layout, fmt.exact);
         }
         out.write_all(buf)
