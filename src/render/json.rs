@@ -214,21 +214,59 @@ pub struct JsonConnection {
     pub pe_data: Option<String>,
 }
 
-fn family_name(f: Family) -> Cow<'static, str> {
-    Cow::Borrowed(match f {
+// The schema's names, for these documents and for the hand-written
+// listing (`json_writer`).
+
+pub(crate) fn family_name(f: Family) -> &'static str {
+    match f {
         Family::Inet => "inet",
         Family::Inet6 => "inet6",
-    })
-}
-
-fn protocol_name(p: Protocol) -> String {
-    match p {
-        Protocol::Tcp => "tcp".to_string(),
-        Protocol::Udp => "udp".to_string(),
-        Protocol::Sctp => "sctp".to_string(),
-        Protocol::Other(n) => n.to_string(),
     }
 }
+
+/// `None` for protocols without a name: they are written as the number.
+pub(crate) fn protocol_name(p: Protocol) -> Option<&'static str> {
+    match p {
+        Protocol::Tcp => Some("tcp"),
+        Protocol::Udp => Some("udp"),
+        Protocol::Sctp => Some("sctp"),
+        Protocol::Other(_) => None,
+    }
+}
+
+pub(crate) fn fwd_method_name(f: FwdMethod) -> &'static str {
+    match f {
+        FwdMethod::Masq => "masq",
+        FwdMethod::Local => "local",
+        FwdMethod::Tunnel => "tunnel",
+        FwdMethod::Route => "route",
+        FwdMethod::Other(4) => "bypass",
+        FwdMethod::Other(_) => "unknown",
+    }
+}
+
+/// `None` for tunnel types without a name: they are written as the number.
+pub(crate) fn tun_type_name(t: TunnelType) -> Option<&'static str> {
+    match t {
+        TunnelType::Ipip => Some("ipip"),
+        TunnelType::Gue => Some("gue"),
+        TunnelType::Gre => Some("gre"),
+        TunnelType::Other(_) => None,
+    }
+}
+
+/// `"flags"` of a service, in this order.
+pub(crate) const SERVICE_FLAG_NAMES: [(ServiceFlags, &str); 3] = [
+    (ServiceFlags::PERSISTENT, "persistent"),
+    (ServiceFlags::HASHED, "hashed"),
+    (ServiceFlags::ONEPACKET, "one_packet"),
+];
+
+/// `"tun_flags"` of a tunnel real server, in this order.
+pub(crate) const TUNNEL_FLAG_NAMES: [(TunnelFlags, &str); 2] = [
+    (TunnelFlags::CSUM, "csum"),
+    (TunnelFlags::REMCSUM, "remcsum"),
+];
 
 fn addr_string(a: &IpAddr) -> String {
     a.to_string()
@@ -306,29 +344,27 @@ impl From<&Service> for JsonService {
                 addr,
                 port,
             } => (
-                Some(protocol_name(protocol)),
+                Some(
+                    protocol_name(protocol)
+                        .map_or_else(|| protocol.raw().to_string(), str::to_string),
+                ),
                 Some(addr_string(&addr)),
                 Some(port),
                 None,
             ),
             ServiceAddr::Fwmark(m) => (None, None, None, Some(m)),
         };
-        let mut flags = Vec::new();
-        for (bit, name) in [
-            (ServiceFlags::PERSISTENT, "persistent"),
-            (ServiceFlags::HASHED, "hashed"),
-            (ServiceFlags::ONEPACKET, "one_packet"),
-        ] {
-            if s.flags.contains(bit) {
-                flags.push(name.to_string());
-            }
-        }
+        let flags = SERVICE_FLAG_NAMES
+            .into_iter()
+            .filter(|(bit, _)| s.flags.contains(*bit))
+            .map(|(_, name)| name.to_string())
+            .collect();
         let (netmask, prefix_len) = match s.netmask {
             Netmask::V4(m) => (Some(m.to_string()), None),
             Netmask::V6(p) => (None, Some(p)),
         };
         JsonService {
-            af: family_name(s.id.family),
+            af: Cow::Borrowed(family_name(s.id.family)),
             protocol,
             addr,
             port,
@@ -350,36 +386,23 @@ impl From<&Service> for JsonService {
 
 impl From<&Dest> for JsonRealServer {
     fn from(d: &Dest) -> Self {
-        let fwd_method = match d.fwd {
-            FwdMethod::Masq => "masq",
-            FwdMethod::Local => "local",
-            FwdMethod::Tunnel => "tunnel",
-            FwdMethod::Route => "route",
-            FwdMethod::Other(4) => "bypass",
-            FwdMethod::Other(_) => "unknown",
-        };
         let tunnel = d.fwd == FwdMethod::Tunnel;
-        let tun_type = tunnel.then(|| match d.tun_type {
-            TunnelType::Ipip => "ipip".to_string(),
-            TunnelType::Gue => "gue".to_string(),
-            TunnelType::Gre => "gre".to_string(),
-            TunnelType::Other(n) => n.to_string(),
+        let tun_type = tunnel.then(|| {
+            tun_type_name(d.tun_type)
+                .map_or_else(|| d.tun_type.raw().to_string(), str::to_string)
         });
         let tun_flags = tunnel.then(|| {
-            let mut v = Vec::new();
-            if d.tun_flags.contains(TunnelFlags::CSUM) {
-                v.push("csum".to_string());
-            }
-            if d.tun_flags.contains(TunnelFlags::REMCSUM) {
-                v.push("remcsum".to_string());
-            }
-            v
+            TUNNEL_FLAG_NAMES
+                .into_iter()
+                .filter(|(bit, _)| d.tun_flags.contains(*bit))
+                .map(|(_, name)| name.to_string())
+                .collect()
         });
         JsonRealServer {
-            af: family_name(d.family),
+            af: Cow::Borrowed(family_name(d.family)),
             addr: addr_string(&d.addr),
             port: d.port,
-            fwd_method: Cow::Borrowed(fwd_method),
+            fwd_method: Cow::Borrowed(fwd_method_name(d.fwd)),
             fwd_method_raw: d.fwd.raw(),
             weight: d.weight,
             u_threshold: d.u_threshold,

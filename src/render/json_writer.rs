@@ -11,12 +11,14 @@ use std::io::Write;
 use std::net::IpAddr;
 
 use crate::model::{
-    Dest, Family, FwdMethod, Info, Netmask, Protocol, Service, ServiceAddr, ServiceFlags,
-    Stats, TunnelFlags, TunnelType,
+    Dest, FwdMethod, Info, Netmask, Service, ServiceAddr, Stats, TunnelType,
 };
 use crate::output::common::{push_decimal, push_ipv4};
 
-use super::json::SCHEMA_VERSION;
+use super::json::{
+    SCHEMA_VERSION, SERVICE_FLAG_NAMES, TUNNEL_FLAG_NAMES, family_name, fwd_method_name,
+    protocol_name, tun_type_name,
+};
 
 /// `,"name":`, what [`JsonWriter::key`] takes: keys are the schema's own
 /// snake_case names, nothing to escape.
@@ -285,11 +287,9 @@ impl JsonWriter {
                 addr,
                 port,
             } => {
-                match protocol {
-                    Protocol::Tcp => self.name(key!("protocol"), "tcp"),
-                    Protocol::Udp => self.name(key!("protocol"), "udp"),
-                    Protocol::Sctp => self.name(key!("protocol"), "sctp"),
-                    Protocol::Other(n) => self.number_str(key!("protocol"), u64::from(n)),
+                match protocol_name(protocol) {
+                    Some(name) => self.name(key!("protocol"), name),
+                    None => self.number_str(key!("protocol"), u64::from(protocol.raw())),
                 }
                 self.addr(key!("addr"), &addr);
                 self.uint(key!("port"), u64::from(port));
@@ -305,14 +305,10 @@ impl JsonWriter {
         self.str(key!("sched_name"), &s.scheduler);
         self.name_array(
             key!("flags"),
-            [
-                (ServiceFlags::PERSISTENT, "persistent"),
-                (ServiceFlags::HASHED, "hashed"),
-                (ServiceFlags::ONEPACKET, "one_packet"),
-            ]
-            .into_iter()
-            .filter(|(bit, _)| s.flags.contains(*bit))
-            .map(|(_, name)| name),
+            SERVICE_FLAG_NAMES
+                .into_iter()
+                .filter(|(bit, _)| s.flags.contains(*bit))
+                .map(|(_, name)| name),
         );
         self.name_array(
             key!("sched_flags"),
@@ -356,11 +352,9 @@ impl JsonWriter {
         self.uint(key!("inact_conns"), u64::from(d.inact_conns));
         self.uint(key!("persist_conns"), u64::from(d.persist_conns));
         if d.fwd == FwdMethod::Tunnel {
-            match d.tun_type {
-                TunnelType::Ipip => self.name(key!("tun_type"), "ipip"),
-                TunnelType::Gue => self.name(key!("tun_type"), "gue"),
-                TunnelType::Gre => self.name(key!("tun_type"), "gre"),
-                TunnelType::Other(n) => self.number_str(key!("tun_type"), u64::from(n)),
+            match tun_type_name(d.tun_type) {
+                Some(name) => self.name(key!("tun_type"), name),
+                None => self.number_str(key!("tun_type"), u64::from(d.tun_type.raw())),
             }
             self.opt_uint(
                 key!("tun_port"),
@@ -368,13 +362,10 @@ impl JsonWriter {
             );
             self.name_array(
                 key!("tun_flags"),
-                [
-                    (TunnelFlags::CSUM, "csum"),
-                    (TunnelFlags::REMCSUM, "remcsum"),
-                ]
-                .into_iter()
-                .filter(|(bit, _)| d.tun_flags.contains(*bit))
-                .map(|(_, name)| name),
+                TUNNEL_FLAG_NAMES
+                    .into_iter()
+                    .filter(|(bit, _)| d.tun_flags.contains(*bit))
+                    .map(|(_, name)| name),
             );
         } else {
             self.null(key!("tun_type"));
@@ -383,24 +374,6 @@ impl JsonWriter {
         }
         self.stats(&d.stats);
         self.end_object();
-    }
-}
-
-pub(crate) fn family_name(f: Family) -> &'static str {
-    match f {
-        Family::Inet => "inet",
-        Family::Inet6 => "inet6",
-    }
-}
-
-pub(crate) fn fwd_method_name(f: FwdMethod) -> &'static str {
-    match f {
-        FwdMethod::Masq => "masq",
-        FwdMethod::Local => "local",
-        FwdMethod::Tunnel => "tunnel",
-        FwdMethod::Route => "route",
-        FwdMethod::Other(4) => "bypass",
-        FwdMethod::Other(_) => "unknown",
     }
 }
 
