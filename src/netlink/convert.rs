@@ -247,7 +247,7 @@ impl RawCounters<'_> {
     }
 }
 
-/// Counters of a reply: STATS64 when present, else the legacy STATS.
+/// Counters of a typed reply: STATS64 when present, else the legacy STATS.
 #[derive(Default)]
 struct Counters {
     legacy: Option<Stats>,
@@ -313,8 +313,8 @@ impl ServiceFields {
     }
 
     /// Requires what libipvs requires: AF, identity, scheduler, flags,
-    /// timeout and netmask.
-    fn finish(self) -> Result<Service, DecodeError> {
+    /// timeout and netmask. `stats`: the counters, however they were read.
+    fn finish(self, stats: Stats) -> Result<Service, DecodeError> {
         let what = "service";
         let family = family_of(
             self.af.ok_or_else(|| missing(what, "IPVS_SVC_ATTR_AF"))?,
@@ -349,7 +349,7 @@ impl ServiceFields {
                 Family::Inet => Netmask::V4(Ipv4Addr::from(netmask.to_ne_bytes())),
                 Family::Inet6 => Netmask::V6(netmask),
             },
-            stats: self.counters.stats(),
+            stats,
         })
     }
 }
@@ -358,7 +358,8 @@ impl ServiceFields {
 pub fn service_from_attrs(attrs: &[ServiceAttr]) -> Result<Service, DecodeError> {
     let mut fields = ServiceFields::default();
     attrs.iter().for_each(|a| fields.take(a.clone()));
-    fields.finish()
+    let stats = fields.counters.stats();
+    fields.finish(stats)
 }
 
 /// A service straight from the payload of an `IPVS_CMD_ATTR_SERVICE`
@@ -374,9 +375,7 @@ pub fn service_in(payload: &[u8]) -> Result<Service, DecodeError> {
             _ => fields.take(ServiceAttr::parse(&attr.buffer())?),
         }
     }
-    fields.counters.wide =
-        Some(counters.stats(["IPVS_SVC_ATTR_STATS", "IPVS_SVC_ATTR_STATS64"])?);
-    fields.finish()
+    fields.finish(counters.stats(["IPVS_SVC_ATTR_STATS", "IPVS_SVC_ATTR_STATS64"])?)
 }
 
 /// The fields of a destination reply, gathered attribute by attribute.
@@ -422,7 +421,8 @@ impl DestFields {
 
     /// Requires what libipvs requires; the family defaults to the
     /// service's when the kernel does not say (before Linux 3.18).
-    fn finish(self, service_family: Family) -> Result<Dest, DecodeError> {
+    /// `stats`: the counters, however they were read.
+    fn finish(self, service_family: Family, stats: Stats) -> Result<Dest, DecodeError> {
         let what = "destination";
         let family = match self.af {
             Some(af) => family_of(af, what)?,
@@ -462,7 +462,7 @@ impl DestFields {
             tun_type: TunnelType::from_raw(self.tun_type),
             tun_port: self.tun_port,
             tun_flags: TunnelFlags::from_bits_retain(self.tun_flags),
-            stats: self.counters.stats(),
+            stats,
         })
     }
 }
@@ -474,7 +474,8 @@ pub fn dest_from_attrs(
 ) -> Result<Dest, DecodeError> {
     let mut fields = DestFields::default();
     attrs.iter().for_each(|a| fields.take(a));
-    fields.finish(service_family)
+    let stats = fields.counters.stats();
+    fields.finish(service_family, stats)
 }
 
 /// A real server straight from the payload of an `IPVS_CMD_ATTR_DEST`
@@ -533,9 +534,10 @@ pub fn dest_in(payload: &[u8], service_family: Family) -> Result<Dest, DecodeErr
             _ => {} // attributes of newer kernels
         }
     }
-    f.counters.wide =
-        Some(counters.stats(["IPVS_DEST_ATTR_STATS", "IPVS_DEST_ATTR_STATS64"])?);
-    f.finish(service_family)
+    f.finish(
+        service_family,
+        counters.stats(["IPVS_DEST_ATTR_STATS", "IPVS_DEST_ATTR_STATS64"])?,
+    )
 }
 
 /// Hands the payload of every top-level attribute of type `kind` in a
