@@ -6,14 +6,15 @@
 //! - [`encode`]: change requests written straight into the send buffer;
 //! - [`socket`]: one socket, sequence numbers, batching, dumps.
 //!
-//! One socket per [`NetlinkIpvs`], the family id resolved once, buffers
-//! reused across requests. Batches ([`IpvsBackend::apply`]) are sent many
-//! requests per `sendto()`, each acked under its own sequence number.
-//! Service and destination dumps are decoded in place, straight into the
-//! model, because listings are where the volume is, and the changes of a
-//! batch are encoded straight into the send buffer ([`encode`]), because
-//! restores are; everything else goes through the typed
-//! [`message::IpvsMessage`].
+//! One socket per [`NetlinkIpvs`] (and one for real-server dumps), the
+//! family id resolved once, buffers reused across requests. Batches
+//! ([`IpvsBackend::apply`]) are sent many requests per `sendto()`, each
+//! under its own sequence number; only the last of a datagram asks for an
+//! ack. Service and destination dumps are decoded in place, straight into
+//! the model, because listings are where the volume is; changes and the
+//! real-server dump requests are encoded straight into the send buffer
+//! ([`encode`]), because restores and listings send one per line or
+//! service; everything else goes through the typed [`message::IpvsMessage`].
 //!
 //! Requests carry exactly the attributes libipvs (ipvsadm 1.31) sends, so
 //! the kernel answers with the same errnos; callers pick the wording from
@@ -246,9 +247,18 @@ impl NetlinkIpvs {
         Ok(results)
     }
 
-    /// One change, acked.
-    fn send_change(&mut self, op: Op, request: IpvsMessage) -> Result<()> {
-        self.call(op, request, false, |_| Ok(()))
+    /// One change, acked: the bytes a batch sends for it ([`encode::change`]).
+    fn send_change(&mut self, change: &Change) -> Result<()> {
+        let family_id = self.family_id;
+        call_on(
+            &mut self.socket,
+            family_id,
+            &mut self.send_buf,
+            change_op(change),
+            false,
+            |buf, flags, seq| encode::change(buf, family_id, change, flags, seq),
+            |_| Ok(()),
+        )
     }
 }
 
@@ -387,10 +397,12 @@ fn load_ipvs_module() {
         .status();
 }
 
+#[cfg(test)]
 fn service_msg(cmd: IpvsCmd, svc: &Service) -> IpvsMessage {
     IpvsMessage::new(cmd, vec![IpvsAttr::Service(service_attrs(svc))])
 }
 
+#[cfg(test)]
 fn dest_msg(cmd: IpvsCmd, svc: &Service, dest: &Dest) -> IpvsMessage {
     IpvsMessage::new(
         cmd,
@@ -401,6 +413,7 @@ fn dest_msg(cmd: IpvsCmd, svc: &Service, dest: &Dest) -> IpvsMessage {
     )
 }
 
+#[cfg(test)]
 /// libipvs zeroes everything when the service identity is all zeros
 /// (`ipvsadm -Z -t 0.0.0.0:0`), by leaving out the service attribute.
 fn zero_msg(svc: Option<&Service>) -> IpvsMessage {
@@ -410,10 +423,12 @@ fn zero_msg(svc: Option<&Service>) -> IpvsMessage {
     }
 }
 
+#[cfg(test)]
 fn start_daemon_msg(d: &Daemon) -> IpvsMessage {
     IpvsMessage::new(IpvsCmd::NewDaemon, vec![IpvsAttr::Daemon(daemon_attrs(d))])
 }
 
+#[cfg(test)]
 fn stop_daemon_msg(state: DaemonState, syncid: u32) -> IpvsMessage {
     IpvsMessage::new(
         IpvsCmd::DelDaemon,
@@ -525,35 +540,35 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn add_service(&mut self, svc: &Service) -> Result<()> {
-        self.send_change(Op::AddService, service_msg(IpvsCmd::NewService, svc))
+        self.send_change(&Change::AddService(svc.clone()))
     }
 
     fn edit_service(&mut self, svc: &Service) -> Result<()> {
-        self.send_change(Op::EditService, service_msg(IpvsCmd::SetService, svc))
+        self.send_change(&Change::EditService(svc.clone()))
     }
 
     fn del_service(&mut self, svc: &Service) -> Result<()> {
-        self.send_change(Op::DelService, service_msg(IpvsCmd::DelService, svc))
+        self.send_change(&Change::DelService(svc.clone()))
     }
 
     fn zero(&mut self, svc: Option<&Service>) -> Result<()> {
-        self.send_change(Op::ZeroService, zero_msg(svc))
+        self.send_change(&Change::Zero(svc.cloned()))
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.send_change(Op::Flush, IpvsMessage::new(IpvsCmd::Flush, vec![]))
+        self.send_change(&Change::Flush)
     }
 
     fn add_dest(&mut self, svc: &Service, dest: &Dest) -> Result<()> {
-        self.send_change(Op::AddDest, dest_msg(IpvsCmd::NewDest, svc, dest))
+        self.send_change(&Change::AddDest(svc.clone(), dest.clone()))
     }
 
     fn edit_dest(&mut self, svc: &Service, dest: &Dest) -> Result<()> {
-        self.send_change(Op::EditDest, dest_msg(IpvsCmd::SetDest, svc, dest))
+        self.send_change(&Change::EditDest(svc.clone(), dest.clone()))
     }
 
     fn del_dest(&mut self, svc: &Service, dest: &Dest) -> Result<()> {
-        self.send_change(Op::DelDest, dest_msg(IpvsCmd::DelDest, svc, dest))
+        self.send_change(&Change::DelDest(svc.clone(), dest.clone()))
     }
 
     fn timeouts(&mut self) -> Result<Timeouts> {
@@ -565,10 +580,7 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn set_timeouts(&mut self, t: &Timeouts) -> Result<()> {
-        self.send_change(
-            Op::SetTimeouts,
-            IpvsMessage::new(IpvsCmd::SetConfig, timeout_attrs(t)),
-        )
+        self.send_change(&Change::SetTimeouts(*t))
     }
 
     fn daemons(&mut self) -> Result<Vec<Daemon>> {
@@ -586,11 +598,11 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn start_daemon(&mut self, d: &Daemon) -> Result<()> {
-        self.send_change(Op::StartDaemon, start_daemon_msg(d))
+        self.send_change(&Change::StartDaemon(d.clone()))
     }
 
     fn stop_daemon(&mut self, state: DaemonState, syncid: u32) -> Result<()> {
-        self.send_change(Op::StopDaemon, stop_daemon_msg(state, syncid))
+        self.send_change(&Change::StopDaemon { state, syncid })
     }
 
     fn apply(&mut self, changes: &[Change]) -> Result<Vec<Result<()>>> {
