@@ -11,6 +11,7 @@ use crate::model::{
     Family, FwdMethod, Netmask, Protocol, Service, ServiceAddr, ServiceFlags,
     TunnelFlags, TunnelType,
 };
+use crate::render::json;
 
 /// What the watch remembers between ticks.
 #[derive(Default)]
@@ -115,7 +116,7 @@ impl ReferenceTracker {
                 _ => Delta::default(),
             };
             out.push(ServiceDelta {
-                service: table::service_label(&e.service),
+                service: reference_label(&e.service.id),
                 presence,
                 delta: svc_delta,
                 conns_since_start: e.service.stats.conns.saturating_sub(start.0.conns),
@@ -126,7 +127,7 @@ impl ReferenceTracker {
             if !current.contains(&p.service.id) {
                 self.start.remove(&p.service.id);
                 out.push(ServiceDelta {
-                    service: table::service_label(&p.service),
+                    service: reference_label(&p.service.id),
                     presence: Presence::Vanished,
                     delta: Delta::default(),
                     conns_since_start: 0,
@@ -152,8 +153,62 @@ impl ReferenceTracker {
     }
 }
 
-/// Service `n` of a small universe: IPv4, IPv6 and fwmark services.
+/// A service as the text listing names it, as the watch first wrote it
+/// (through `core::fmt`).
+fn reference_label(id: &ServiceId) -> String {
+    match id.addr {
+        ServiceAddr::Inet {
+            protocol,
+            addr,
+            port,
+        } => {
+            let proto = match protocol {
+                Protocol::Tcp => "TCP".to_string(),
+                Protocol::Udp => "UDP".to_string(),
+                Protocol::Sctp => "SCTP".to_string(),
+                Protocol::Other(n) => format!("proto {n}"),
+            };
+            match addr {
+                IpAddr::V4(a) => format!("{proto} {a}:{port}"),
+                IpAddr::V6(a) => format!("{proto} [{a}]:{port}"),
+            }
+        }
+        ServiceAddr::Fwmark(m) => match id.family {
+            Family::Inet => format!("FWM {m}"),
+            Family::Inet6 => format!("FWM {m} IPv6"),
+        },
+    }
+}
+
+/// Service `n` of a small universe: IPv4, IPv6 and fwmark services of
+/// every kind of label.
 fn service_id(n: usize) -> ServiceId {
+    match n % 6 {
+        3 => ServiceId {
+            family: Family::Inet,
+            addr: ServiceAddr::Inet {
+                protocol: Protocol::Sctp,
+                addr: IpAddr::V4(Ipv4Addr::new(10, 0, 1, n as u8)),
+                port: 3868,
+            },
+        },
+        4 => ServiceId {
+            family: Family::Inet6,
+            addr: ServiceAddr::Inet {
+                protocol: Protocol::Other(n as u16),
+                addr: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, n as u16)),
+                port: 0,
+            },
+        },
+        5 => ServiceId {
+            family: Family::Inet6,
+            addr: ServiceAddr::Fwmark(n as u32),
+        },
+        _ => service_id_of_three(n),
+    }
+}
+
+fn service_id_of_three(n: usize) -> ServiceId {
     match n % 3 {
         0 => ServiceId {
             family: Family::Inet,
@@ -270,6 +325,60 @@ proptest! {
         for (entries, ms) in &ticks {
             at += Duration::from_millis(*ms);
             prop_assert_eq!(tracker.update(entries, at), reference.update(entries, at));
+        }
+    }
+}
+
+/// The info of the IPVS a tick reports.
+fn info() -> impl Strategy<Value = Info> {
+    (any::<u32>(), any::<u32>()).prop_map(|(version, conn_tab_size)| Info {
+        version,
+        conn_tab_size,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The streamed lines, tick after tick, are serde's serialization of
+    /// each tick with the first tracker's deltas.
+    #[test]
+    fn streamed_ticks_are_serdes_lines(
+        ticks in proptest::collection::vec((tick(), 0..5000u64), 1..8),
+        info in info(),
+    ) {
+        let mut tracker = Tracker::default();
+        let mut reference = ReferenceTracker::default();
+        let mut at = Instant::now();
+        let mut last: Option<Instant> = None;
+        let mut line = Vec::new();
+        for (n, (entries, ms)) in ticks.iter().enumerate() {
+            at += Duration::from_millis(*ms);
+            let tick = n as u64 + 1;
+            let interval_ms = last.map(|l| (at - l).as_millis() as u64);
+            last = Some(at);
+            let timestamp = rfc3339(SystemTime::UNIX_EPOCH + Duration::from_millis(*ms));
+            line.clear();
+            write_tick(
+                &mut line,
+                TickHeader { tick, timestamp: &timestamp, interval_ms, info: &info },
+                entries,
+                &mut tracker,
+                at,
+            )
+            .expect("to memory");
+            let doc = WatchTick {
+                schema_version: json::SCHEMA_VERSION,
+                tick,
+                timestamp,
+                interval_ms,
+                ipvs: (&info).into(),
+                services: entries.iter().map(json::JsonService::from).collect(),
+                deltas: reference.update(entries, at),
+            };
+            let mut theirs = serde_json::to_vec(&doc).expect("to memory");
+            theirs.push(b'\n');
+            prop_assert_eq!(String::from_utf8(line.clone()), String::from_utf8(theirs));
         }
     }
 }
