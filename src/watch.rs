@@ -725,6 +725,7 @@ fn watch_loop(
                 return Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())));
             }
         } else if screen.is_none() && opts.style == OutputStyle::Json {
+            // Streamed as `-L --json` streams it, deltas computed on the way.
             let info = s.info;
             let header = TickHeader {
                 tick,
