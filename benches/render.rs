@@ -1,7 +1,7 @@
 //! Rendering a table of 1000 services with 10 real servers each, built in
 //! memory: the `-Ln` text, `-Ln --stats`, the `-Sn` save format and JSON;
-//! and at 10,000 x 10 (the lab's largest table) `-Ln`, JSON and one
-//! `--watch` tick of deltas.
+//! and at 10,000 x 10 (the lab's largest table) `-Ln`, JSON, one
+//! `--watch` tick of deltas and one `--watch --json` line.
 //!
 //! `cargo bench --bench render`
 
@@ -16,7 +16,7 @@ use ipvsadm_rs::model::{Info, ServiceEntry};
 use ipvsadm_rs::output::names::FakeResolver;
 use ipvsadm_rs::output::{save, text};
 use ipvsadm_rs::render::json;
-use ipvsadm_rs::watch::Tracker;
+use ipvsadm_rs::watch::{TickHeader, Tracker, write_tick};
 
 const SERVICES: u32 = 1_000;
 const INFO: Info = Info {
@@ -143,6 +143,27 @@ fn render_big(c: &mut Criterion) {
             flip = !flip;
             let tick = if flip { &next } else { &table };
             black_box(tracker.update(tick, at).len())
+        });
+    });
+    group.bench_function("--watch --json tick", |b| {
+        let mut tracker = Tracker::default();
+        let mut at = Instant::now();
+        let header = |tick| TickHeader {
+            tick,
+            timestamp: "2026-11-25T09:41:07.123Z",
+            interval_ms: Some(100),
+            info: &INFO,
+        };
+        out.clear();
+        write_tick(&mut out, header(1), &table, &mut tracker, at).expect("to memory");
+        let mut flip = false;
+        b.iter(|| {
+            at += Duration::from_millis(100);
+            flip = !flip;
+            let tick = if flip { &next } else { &table };
+            out.clear();
+            write_tick(&mut out, header(2), tick, &mut tracker, at).expect("to memory");
+            black_box(out.len())
         });
     });
     group.finish();

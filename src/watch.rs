@@ -14,12 +14,15 @@
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
+use std::net::IpAddr;
+use std::ops::Range;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{ListCmd, OutputOptions, OutputStyle};
+use crate::cli::{ListCmd, ListWhat, OutputOptions, OutputStyle};
+use crate::error::IpvsError;
 use crate::model::{Dest, Info, ServiceEntry, ServiceId, Stats};
 use crate::render::json_writer::{JsonWriter, key};
 use crate::render::{self, json, table};
@@ -37,7 +40,7 @@ extern "C" fn on_interrupt(sig: libc::c_int) {
 pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Identity of a real server inside its service.
-type DestKey = (std::net::IpAddr, u16);
+type DestKey = (IpAddr, u16);
 
 fn dest_key(d: &Dest) -> DestKey {
     (d.addr, d.port)
@@ -65,6 +68,11 @@ impl Delta {
     /// Rates from `prev` to `now` over `elapsed`; a counter that went
     /// backwards (zeroed) counts as no traffic.
     pub fn between(prev: &Stats, now: &Stats, elapsed: Duration) -> Delta {
+        Delta::since(&Counters::of(prev), now, elapsed)
+    }
+
+    /// [`Delta::between`] from the counters the tracker kept.
+    fn since(prev: &Counters, now: &Stats, elapsed: Duration) -> Delta {
         let ms = elapsed.as_millis().max(1);
         let per_sec = |a: u64, b: u64| -> u64 {
             let d = u128::from(b.saturating_sub(a));
@@ -134,13 +142,47 @@ pub struct WatchTick {
     pub deltas: Vec<ServiceDelta>,
 }
 
+/// The counters a [`Delta`] is computed from: all the watch keeps of a
+/// service's or real server's [`Stats`] between ticks.
+#[derive(Debug, Clone, Copy)]
+struct Counters {
+    conns: u64,
+    inpkts: u64,
+    outpkts: u64,
+    inbytes: u64,
+    outbytes: u64,
+}
+
+impl Counters {
+    fn of(s: &Stats) -> Counters {
+        Counters {
+            conns: s.conns,
+            inpkts: s.inpkts,
+            outpkts: s.outpkts,
+            inbytes: s.inbytes,
+            outbytes: s.outbytes,
+        }
+    }
+}
+
 /// What the watch remembers between ticks: for each service and real
 /// server of the previous tick, its counters then and when it was first
 /// seen (or last appeared again). Nothing else of the table is kept.
+///
+/// A tick is handed over a service at a time, as the listing reads it:
+/// [`Tracker::begin_tick`], [`Tracker::next_service`] for each service in
+/// listing order, then [`Tracker::finish_tick`] for those that vanished.
+/// Its views borrow buffers reused from service to service and tick to
+/// tick, so a tick allocates nothing per service once they have grown.
 #[derive(Default)]
 pub struct Tracker {
     /// The previous tick's services, in listing order.
     prev: Vec<Tracked>,
+    /// Their real servers, each service's a range of it.
+    prev_dests: Vec<TrackedDest>,
+    /// The tick under way, which becomes `prev` (swapped, not copied).
+    next: Vec<Tracked>,
+    next_dests: Vec<TrackedDest>,
     /// Where each service of `prev` is, by id: needed only when the table
     /// changed, so built on the first miss of a tick.
     prev_index: FastMap<ServiceId, usize>,
@@ -148,9 +190,17 @@ pub struct Tracker {
     indexed: bool,
     prev_at: Option<Instant>,
     ticks: u64,
-    /// Which services of `prev` are still there (reused tick to tick).
+    /// When the tick under way was taken.
+    tick_at: Option<Instant>,
+    /// Time since the previous tick (`None` on the first).
+    elapsed: Option<Duration>,
+    /// Where in `prev` the next service of the tick probably is.
+    cursor: usize,
+    /// Which services of `prev` are still there.
     seen: Vec<bool>,
     dest_scratch: DestScratch,
+    /// The real servers of the view last handed out.
+    rows: Vec<DestView>,
 }
 
 /// What matching one service's real servers needs, reused from service
@@ -166,17 +216,69 @@ struct DestScratch {
 /// A service of the previous tick.
 struct Tracked {
     id: ServiceId,
-    stats: Stats,
+    counters: Counters,
     /// Its connection counter when first seen.
     start_conns: u64,
-    dests: Vec<TrackedDest>,
+    /// Its real servers in the tracker's real-server vector.
+    dests: Range<usize>,
 }
 
 /// A real server of the previous tick.
 struct TrackedDest {
     key: DestKey,
-    stats: Stats,
+    counters: Counters,
     start_conns: u64,
+}
+
+/// One service's deltas at one tick: a [`ServiceDelta`] that borrows the
+/// tracker's buffers instead of owning text.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceView<'a> {
+    pub id: ServiceId,
+    pub presence: Presence,
+    pub delta: Delta,
+    pub conns_since_start: u64,
+    /// The listed real servers in listing order, then those that vanished.
+    pub real_servers: &'a [DestView],
+}
+
+/// One real server's deltas at one tick: a [`DestDelta`] with its address
+/// as is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DestView {
+    pub addr: IpAddr,
+    pub port: u16,
+    pub presence: Presence,
+    pub delta: Delta,
+    pub conns_since_start: u64,
+    pub share_percent: Option<f64>,
+}
+
+impl ServiceView<'_> {
+    /// The owned [`ServiceDelta`] (label and addresses as text).
+    pub fn to_delta(&self) -> ServiceDelta {
+        ServiceDelta {
+            service: table::service_id_label(&self.id),
+            presence: self.presence,
+            delta: self.delta,
+            conns_since_start: self.conns_since_start,
+            real_servers: self.real_servers.iter().map(DestView::to_delta).collect(),
+        }
+    }
+}
+
+impl DestView {
+    /// The owned [`DestDelta`].
+    pub fn to_delta(&self) -> DestDelta {
+        DestDelta {
+            addr: addr_text(&self.addr),
+            port: self.port,
+            presence: self.presence,
+            delta: self.delta,
+            conns_since_start: self.conns_since_start,
+            share_percent: self.share_percent,
+        }
+    }
 }
 
 impl Tracker {
@@ -188,91 +290,140 @@ impl Tracker {
         now: Instant,
     ) -> Vec<ServiceDelta> {
         let mut out = Vec::with_capacity(entries.len());
-        let first = self.ticks == 0;
-        let elapsed = self.prev_at.map(|at| now.saturating_duration_since(at));
-        let mut next: Vec<Tracked> = Vec::with_capacity(entries.len());
+        self.begin_tick(now);
+        for e in entries {
+            out.push(self.next_service(e).to_delta());
+        }
+        self.finish_tick(|vanished| out.push(vanished.to_delta()));
+        out
+    }
+
+    /// Starts a tick taken at `now`.
+    pub fn begin_tick(&mut self, now: Instant) {
+        self.elapsed = self.prev_at.map(|at| now.saturating_duration_since(at));
+        self.tick_at = Some(now);
+        self.cursor = 0;
+        self.next.clear();
+        self.next_dests.clear();
         self.seen.clear();
         self.seen.resize(self.prev.len(), false);
+    }
+
+    /// The deltas of the tick's next service `e` (real servers in listing
+    /// order), which is remembered for the next tick.
+    pub fn next_service(&mut self, e: &ServiceEntry) -> ServiceView<'_> {
+        let first = self.ticks == 0;
+        let id = e.service.id;
         // Both ticks are in listing order: the service at the cursor is
         // usually the one wanted, found without hashing.
-        let mut cursor = 0;
-        for e in entries {
-            let id = e.service.id;
-            let found = match self.prev.get(cursor) {
-                Some(p) if p.id == id => Some(cursor),
-                _ => {
-                    if !self.indexed {
-                        self.prev_index.clear();
-                        self.prev_index
-                            .extend(self.prev.iter().enumerate().map(|(i, p)| (p.id, i)));
-                        self.indexed = true;
-                    }
-                    self.prev_index.get(&id).copied()
+        let found = match self.prev.get(self.cursor) {
+            Some(p) if p.id == id => Some(self.cursor),
+            _ => {
+                if !self.indexed {
+                    self.prev_index.clear();
+                    self.prev_index
+                        .extend(self.prev.iter().enumerate().map(|(i, p)| (p.id, i)));
+                    self.indexed = true;
                 }
-            };
-            if let Some(i) = found {
-                cursor = i + 1;
-                self.seen[i] = true;
+                self.prev_index.get(&id).copied()
             }
-            let prev = found.map(|i| &self.prev[i]);
-            // Everything on the first tick is simply present.
-            let presence = match (prev, first) {
-                (Some(_), _) | (None, true) => Presence::Present,
-                (None, false) => Presence::Appeared,
-            };
-            let (rs, tracked_dests) =
-                self.dest_scratch.dests_of(e, prev, presence, elapsed);
-            let svc_delta = match (prev, elapsed) {
-                (Some(p), Some(el)) => Delta::between(&p.stats, &e.service.stats, el),
-                _ => Delta::default(),
-            };
-            // Re-created or new: its counters start from now.
-            let start_conns = prev.map_or(e.service.stats.conns, |p| p.start_conns);
-            out.push(ServiceDelta {
-                service: table::service_label(&e.service),
-                presence,
-                delta: svc_delta,
-                conns_since_start: e.service.stats.conns.saturating_sub(start_conns),
-                real_servers: rs,
-            });
-            next.push(Tracked {
-                id,
-                stats: e.service.stats,
-                start_conns,
-                dests: tracked_dests,
-            });
+        };
+        if let Some(i) = found {
+            self.cursor = i + 1;
+            if let Some(seen) = self.seen.get_mut(i) {
+                *seen = true;
+            }
         }
+        let prev = found.and_then(|i| self.prev.get(i));
+        // Everything on the first tick is simply present.
+        let presence = match (prev, first) {
+            (Some(_), _) | (None, true) => Presence::Present,
+            (None, false) => Presence::Appeared,
+        };
+        let prev_dests = prev
+            .and_then(|p| self.prev_dests.get(p.dests.clone()))
+            .unwrap_or(&[]);
+        let dests_from = self.next_dests.len();
+        self.dest_scratch.dests_of(
+            e,
+            DestsBefore {
+                service_was_there: prev.is_some(),
+                dests: prev_dests,
+                presence,
+                elapsed: self.elapsed,
+            },
+            &mut self.rows,
+            &mut self.next_dests,
+        );
+        let svc_delta = match (prev, self.elapsed) {
+            (Some(p), Some(el)) => Delta::since(&p.counters, &e.service.stats, el),
+            _ => Delta::default(),
+        };
+        // Re-created or new: its counters start from now.
+        let start_conns = prev.map_or(e.service.stats.conns, |p| p.start_conns);
+        self.next.push(Tracked {
+            id,
+            counters: Counters::of(&e.service.stats),
+            start_conns,
+            dests: dests_from..self.next_dests.len(),
+        });
+        ServiceView {
+            id,
+            presence,
+            delta: svc_delta,
+            conns_since_start: e.service.stats.conns.saturating_sub(start_conns),
+            real_servers: &self.rows,
+        }
+    }
+
+    /// Ends the tick: hands each service of the previous tick that was not
+    /// in this one to `vanished` (in the previous tick's order), then
+    /// remembers this tick.
+    pub fn finish_tick(&mut self, mut vanished: impl FnMut(ServiceView<'_>)) {
         for (p, _) in self.prev.iter().zip(&self.seen).filter(|(_, seen)| !**seen) {
-            out.push(ServiceDelta {
-                service: table::service_id_label(&p.id),
+            self.rows.clear();
+            let dests = self.prev_dests.get(p.dests.clone()).unwrap_or(&[]);
+            self.rows.extend(dests.iter().map(vanished_dest));
+            vanished(ServiceView {
+                id: p.id,
                 presence: Presence::Vanished,
                 delta: Delta::default(),
                 conns_since_start: 0,
-                real_servers: p.dests.iter().map(vanished_dest).collect(),
+                real_servers: &self.rows,
             });
         }
-        self.prev = next;
+        std::mem::swap(&mut self.prev, &mut self.next);
+        std::mem::swap(&mut self.prev_dests, &mut self.next_dests);
         self.indexed = false;
-        self.prev_at = Some(now);
+        self.prev_at = self.tick_at.take();
         self.ticks += 1;
-        out
     }
 }
 
+/// What a service's real servers are matched against.
+struct DestsBefore<'a> {
+    /// Whether the service was in the previous tick.
+    service_was_there: bool,
+    /// Its real servers then.
+    dests: &'a [TrackedDest],
+    /// The service's presence now.
+    presence: Presence,
+    elapsed: Option<Duration>,
+}
+
 impl DestScratch {
-    /// The deltas of `e`'s real servers against `prev` (the same service
-    /// at the previous tick, if it was there), and what to remember of
-    /// them.
+    /// The deltas of `e`'s real servers against `before` into `rows`
+    /// (replacing what was there), and what to remember of them appended
+    /// to `tracked`.
     fn dests_of(
         &mut self,
         e: &ServiceEntry,
-        prev: Option<&Tracked>,
-        presence: Presence,
-        elapsed: Option<Duration>,
-    ) -> (Vec<DestDelta>, Vec<TrackedDest>) {
-        let mut rs: Vec<DestDelta> = Vec::with_capacity(e.dests.len());
-        let mut tracked = Vec::with_capacity(e.dests.len());
-        let prev_dests = prev.map_or(&[][..], |p| &p.dests[..]);
+        before: DestsBefore,
+        rows: &mut Vec<DestView>,
+        tracked: &mut Vec<TrackedDest>,
+    ) {
+        let prev_dests = before.dests;
+        rows.clear();
         self.seen.clear();
         self.seen.resize(prev_dests.len(), false);
         let mut indexed = false;
@@ -293,24 +444,25 @@ impl DestScratch {
                     self.index.get(&key).copied()
                 }
             };
-            if let Some(i) = found {
-                self.seen[i] = true;
+            if let Some(seen) = found.and_then(|i| self.seen.get_mut(i)) {
+                *seen = true;
             }
-            let pd = found.map(|i| &prev_dests[i]);
-            let (dpresence, delta) = match (prev, pd, elapsed) {
-                (Some(_), Some(pd), Some(el)) => {
-                    (Presence::Present, Delta::between(&pd.stats, &d.stats, el))
+            let pd = found.and_then(|i| prev_dests.get(i));
+            let (dpresence, delta) = match (before.service_was_there, pd, before.elapsed)
+            {
+                (true, Some(pd), Some(el)) => {
+                    (Presence::Present, Delta::since(&pd.counters, &d.stats, el))
                 }
-                (Some(_), None, _) => (Presence::Appeared, Delta::default()),
-                _ => (presence, Delta::default()),
+                (true, None, _) => (Presence::Appeared, Delta::default()),
+                _ => (before.presence, Delta::default()),
             };
             // Counted from when it was first seen, or appeared again.
             let start_conns = match pd {
                 Some(pd) if dpresence != Presence::Appeared => pd.start_conns,
                 _ => d.stats.conns,
             };
-            rs.push(DestDelta {
-                addr: addr_text(&d.addr),
+            rows.push(DestView {
+                addr: d.addr,
                 port: d.port,
                 presence: dpresence,
                 delta,
@@ -319,13 +471,13 @@ impl DestScratch {
             });
             tracked.push(TrackedDest {
                 key,
-                stats: d.stats,
+                counters: Counters::of(&d.stats),
                 start_conns,
             });
         }
-        let total: u64 = rs.iter().map(|r| r.conns_since_start).sum();
+        let total: u64 = rows.iter().map(|r| r.conns_since_start).sum();
         if total > 0 {
-            for r in &mut rs {
+            for r in rows.iter_mut() {
                 r.share_percent = Some(r.conns_since_start as f64 * 100.0 / total as f64);
             }
         }
@@ -334,15 +486,14 @@ impl DestScratch {
             .zip(&self.seen)
             .filter(|(_, seen)| !**seen)
         {
-            rs.push(vanished_dest(pd));
+            rows.push(vanished_dest(pd));
         }
-        (rs, tracked)
     }
 }
 
-fn vanished_dest(pd: &TrackedDest) -> DestDelta {
-    DestDelta {
-        addr: addr_text(&pd.key.0),
+fn vanished_dest(pd: &TrackedDest) -> DestView {
+    DestView {
+        addr: pd.key.0,
         port: pd.key.1,
         presence: Presence::Vanished,
         delta: Delta::default(),
@@ -352,14 +503,14 @@ fn vanished_dest(pd: &TrackedDest) -> DestDelta {
 }
 
 /// An address as `Display` writes it; IPv4 without `core::fmt`.
-fn addr_text(addr: &std::net::IpAddr) -> String {
+fn addr_text(addr: &IpAddr) -> String {
     match addr {
-        std::net::IpAddr::V4(a) => {
+        IpAddr::V4(a) => {
             let mut text = Vec::with_capacity(15);
             crate::output::common::push_ipv4(&mut text, a);
             String::from_utf8(text).unwrap_or_default()
         }
-        std::net::IpAddr::V6(a) => a.to_string(),
+        IpAddr::V6(a) => a.to_string(),
     }
 }
 
@@ -509,8 +660,8 @@ fn watch_loop(
     let mut tick: u64 = 0;
     let mut last: Option<Instant> = None;
     let services = render::lists_services(&list.what);
-    // Reused from tick to tick.
-    let mut json_line = Vec::new();
+    // Its buffers are reused from tick to tick.
+    let mut tick_writer = TickWriter::default();
     loop {
         tick += 1;
         let now = Instant::now();
@@ -573,52 +724,46 @@ fn watch_loop(
             if rc != 0 {
                 return Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())));
             }
+        } else if screen.is_none() && opts.style == OutputStyle::Json {
+            // Streamed as `-L --json` streams it, deltas computed on the way.
+            let info = s.info;
+            let header = TickHeader {
+                tick,
+                timestamp: &stamp,
+                interval_ms,
+                info: &info,
+            };
+            let failure = stream_json_tick(
+                s,
+                list,
+                JsonTick {
+                    header,
+                    now,
+                    tracker: &mut tracker,
+                    writer: &mut tick_writer,
+                },
+                io.stdout,
+            )?;
+            if let Some(failure) = failure {
+                return Ok(failure);
+            }
         } else {
             // One read of the table per tick, whatever is shown.
             let mut raw = match render::read_raw(s, list) {
                 Ok(e) => e,
-                Err(e) => {
-                    let mut err = Vec::new();
-                    let mut stdin = io::empty();
-                    let mut nothing = io::sink();
-                    let rc = render::listing_failed(
-                        &mut Streams {
-                            stdin: &mut stdin,
-                            stdout: &mut nothing,
-                            stderr: &mut err,
-                        },
-                        &e,
-                    )?;
-                    return Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())));
-                }
+                Err(e) => return listing_failure(&e),
             };
-            if screen.is_none() && opts.style != OutputStyle::Json {
+            if let Some(screen) = screen.as_deref_mut() {
+                render::sort_in_listing_order(&mut raw, list.format.nosort);
+                let entries = raw;
+                let deltas = tracker.update(&entries, now);
+                let rows = frame_rows(&entries, &deltas);
+                screen.draw_rows(io.stdout, &stamp, interval, interval_ms, rows)?;
+            } else {
                 // The listing as it is: no deltas to show, none computed.
                 io.stdout
                     .write_all(stamp_line(interval, &stamp).as_bytes())?;
                 render::write_entries(s, list, opts.style, opts.pretty, &mut raw, io)?;
-            } else {
-                render::sort_in_listing_order(&mut raw, list.format.nosort);
-                let entries = raw;
-                let deltas = tracker.update(&entries, now);
-                if let Some(screen) = screen.as_deref_mut() {
-                    let rows = frame_rows(&entries, &deltas);
-                    screen.draw_rows(io.stdout, &stamp, interval, interval_ms, rows)?;
-                } else {
-                    json_line.clear();
-                    write_tick(
-                        &mut json_line,
-                        TickHeader {
-                            tick,
-                            timestamp: &stamp,
-                            interval_ms,
-                            info: &s.info,
-                        },
-                        &entries,
-                        &deltas,
-                    )?;
-                    io.stdout.write_all(&json_line)?;
-                }
             }
         }
         io.stdout.flush()?;
@@ -631,6 +776,178 @@ fn watch_loop(
     }
 }
 
+/// The status and message of a listing that could not be read, as the
+/// listing reports them (said once the terminal is restored).
+fn listing_failure(e: &IpvsError) -> io::Result<(i32, Option<String>)> {
+    let mut err = Vec::new();
+    let mut stdin = io::empty();
+    let mut nothing = io::sink();
+    let rc = render::listing_failed(
+        &mut Streams {
+            stdin: &mut stdin,
+            stdout: &mut nothing,
+            stderr: &mut err,
+        },
+        e,
+    )?;
+    Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())))
+}
+
+/// What one `--watch --json` tick of a listing of services needs besides
+/// the table.
+struct JsonTick<'a> {
+    header: TickHeader<'a>,
+    /// When the tick was taken.
+    now: Instant,
+    tracker: &'a mut Tracker,
+    writer: &'a mut TickWriter,
+}
+
+/// The services a listing selects, read before anything of a tick is
+/// written: a listing that cannot start prints nothing.
+enum Selected {
+    /// The whole table, in listing order, real servers still to read.
+    Table(Vec<crate::model::Service>),
+    /// One service (`-t`, `-u`, `-f`) and its real servers.
+    One(ServiceEntry),
+}
+
+/// One `--watch --json` tick of a listing of services, streamed to `out` a
+/// service at a time as `-L --json` streams its document: one service's
+/// real servers held at a time. `Some` is the status and message of a
+/// table that could not be read; a failure part-way leaves on `out` what
+/// was listed before it, as `-L --json` does.
+fn stream_json_tick(
+    s: &mut Session,
+    list: &ListCmd,
+    tick: JsonTick,
+    out: &mut dyn Write,
+) -> io::Result<Option<(i32, Option<String>)>> {
+    let nosort = list.format.nosort;
+    let selected = match &list.what {
+        ListWhat::Service(svc) => run::read_service(s.ipvs, svc).map(Selected::One),
+        _ => run::read_services(s.ipvs, nosort).map(Selected::Table),
+    };
+    let selected = match selected {
+        Ok(selected) => selected,
+        Err(e) => return listing_failure(&e).map(Some),
+    };
+    let JsonTick {
+        header,
+        now,
+        tracker,
+        writer,
+    } = tick;
+    writer.begin(header, tracker, now);
+    let mut each = |entry: &mut ServiceEntry| {
+        if !nosort {
+            crate::output::sort::sort_dests(&mut entry.dests);
+        }
+        writer.service(entry, tracker, out)
+    };
+    let result = match selected {
+        Selected::Table(services) => run::for_each_entry(s.ipvs, services, each),
+        Selected::One(mut entry) => each(&mut entry).map_err(run::ListingError::Output),
+    };
+    match result {
+        Ok(()) => writer.finish(tracker, out).map(|()| None),
+        Err(run::ListingError::Kernel(e)) => {
+            writer.write_pending(out)?;
+            listing_failure(&e).map(Some)
+        }
+        Err(run::ListingError::Output(e)) => Err(e),
+    }
+}
+
+/// Writes the [`WatchTick`] lines of a listing of services a service at a
+/// time, as `-L --json` writes its document: each service's JSON goes out
+/// as it is read, and its deltas, computed by the tracker in the same
+/// pass, are kept as JSON text until the `services` array is closed. Both
+/// buffers are reused from tick to tick.
+pub struct TickWriter {
+    /// The line up to the end of `services`, written out in chunks.
+    line: JsonWriter,
+    /// The `deltas` array.
+    deltas: JsonWriter,
+}
+
+impl Default for TickWriter {
+    fn default() -> TickWriter {
+        TickWriter {
+            line: JsonWriter::new(Vec::new(), false),
+            deltas: JsonWriter::new(Vec::new(), false),
+        }
+    }
+}
+
+/// Empties `doc` for a new document, keeping its buffer.
+fn restart(doc: &mut JsonWriter) {
+    let mut buf = std::mem::take(&mut doc.buf);
+    buf.clear();
+    *doc = JsonWriter::new(buf, false);
+}
+
+impl TickWriter {
+    /// Starts a line, up to its open `services` array, and the tracker's
+    /// tick taken at `now`.
+    pub fn begin(&mut self, header: TickHeader, tracker: &mut Tracker, now: Instant) {
+        restart(&mut self.line);
+        restart(&mut self.deltas);
+        let doc = &mut self.line;
+        doc.begin_object();
+        doc.uint(key!("schema_version"), u64::from(json::SCHEMA_VERSION));
+        doc.uint(key!("tick"), header.tick);
+        doc.str(key!("timestamp"), header.timestamp);
+        doc.opt_uint(key!("interval_ms"), header.interval_ms);
+        doc.info(header.info);
+        doc.key(key!("services"));
+        doc.begin_array();
+        self.deltas.begin_array();
+        tracker.begin_tick(now);
+    }
+
+    /// The tick's next service (real servers in listing order) and its
+    /// deltas; what has piled up of the line goes to `out` in large writes.
+    pub fn service(
+        &mut self,
+        entry: &ServiceEntry,
+        tracker: &mut Tracker,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        self.line.service(&entry.service, &entry.dests);
+        write_service_delta(&mut self.deltas, &tracker.next_service(entry));
+        if self.line.buf.len() >= render::JSON_CHUNK {
+            self.write_pending(out)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the tick: the services that vanished join the deltas, then the
+    /// rest of the line, newline included, goes to `out`.
+    pub fn finish(
+        &mut self,
+        tracker: &mut Tracker,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let deltas = &mut self.deltas;
+        tracker.finish_tick(|vanished| write_service_delta(deltas, &vanished));
+        deltas.end_array();
+        self.line.end_array();
+        self.line.key(key!("deltas"));
+        self.write_pending(out)?;
+        out.write_all(&self.deltas.buf)?;
+        out.write_all(b"}\n")
+    }
+
+    /// Writes what is written of the line and not yet out: a tick cut
+    /// short by the kernel shows what it listed, as `-L --json` does.
+    pub fn write_pending(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(&self.line.buf)?;
+        self.line.buf.clear();
+        Ok(())
+    }
+}
+
 /// What a [`WatchTick`] says besides the table and its deltas.
 pub struct TickHeader<'a> {
     pub tick: u64,
@@ -639,68 +956,61 @@ pub struct TickHeader<'a> {
     pub info: &'a Info,
 }
 
-/// One [`WatchTick`] line, newline included, appended to `out`: the bytes
-/// `serde_json` writes for it, without building its services.
+/// One [`WatchTick`] line for `entries` (in listing order) taken at `now`,
+/// written by a [`TickWriter`] into `out`: the bytes the watch streams.
 pub fn write_tick(
     out: &mut Vec<u8>,
     header: TickHeader,
     entries: &[ServiceEntry],
-    deltas: &[ServiceDelta],
+    tracker: &mut Tracker,
+    now: Instant,
 ) -> io::Result<()> {
-    let mut doc = JsonWriter::new(std::mem::take(out), false);
-    doc.begin_object();
-    doc.uint(key!("schema_version"), u64::from(json::SCHEMA_VERSION));
-    doc.uint(key!("tick"), header.tick);
-    doc.str(key!("timestamp"), header.timestamp);
-    doc.opt_uint(key!("interval_ms"), header.interval_ms);
-    doc.info(header.info);
-    doc.key(key!("services"));
-    doc.begin_array();
+    let mut writer = TickWriter::default();
+    writer.begin(header, tracker, now);
     for e in entries {
-        doc.service(&e.service, &e.dests);
+        writer.service(e, tracker, out)?;
     }
-    doc.end_array();
-    doc.key(key!("deltas"));
-    let written = write_deltas(&mut doc, deltas);
-    doc.end_object();
-    doc.buf.push(b'\n');
-    *out = doc.buf;
-    written
+    writer.finish(tracker, out)
 }
 
-/// `deltas` as an array of [`ServiceDelta`], keys in the structs' order.
-fn write_deltas(doc: &mut JsonWriter, deltas: &[ServiceDelta]) -> io::Result<()> {
+/// One member of `deltas`, a [`ServiceDelta`], keys in the struct's order.
+fn write_service_delta(doc: &mut JsonWriter, d: &ServiceView) {
+    doc.element();
+    doc.begin_object();
+    doc.key(key!("service"));
+    // Protocol names, numbers and addresses: nothing to escape.
+    doc.buf.push(b'"');
+    table::push_service_id_label(&mut doc.buf, &d.id);
+    doc.buf.push(b'"');
+    doc.name(key!("presence"), presence_name(d.presence));
+    write_delta(doc, &d.delta);
+    doc.uint(key!("conns_since_start"), d.conns_since_start);
+    doc.key(key!("real_servers"));
     doc.begin_array();
-    for d in deltas {
+    for r in d.real_servers {
         doc.element();
         doc.begin_object();
-        doc.str(key!("service"), &d.service);
-        doc.name(key!("presence"), presence_name(d.presence));
-        write_delta(doc, &d.delta);
-        doc.uint(key!("conns_since_start"), d.conns_since_start);
-        doc.key(key!("real_servers"));
-        doc.begin_array();
-        for r in &d.real_servers {
-            doc.element();
-            doc.begin_object();
-            doc.str(key!("addr"), &r.addr);
-            doc.uint(key!("port"), u64::from(r.port));
-            doc.name(key!("presence"), presence_name(r.presence));
-            write_delta(doc, &r.delta);
-            doc.uint(key!("conns_since_start"), r.conns_since_start);
-            doc.key(key!("share_percent"));
-            match r.share_percent {
-                // serde_json's float format (shortest round-trip).
-                Some(share) => serde_json::to_writer(&mut doc.buf, &share)?,
-                None => doc.buf.extend_from_slice(b"null"),
-            }
-            doc.end_object();
+        doc.addr(key!("addr"), &r.addr);
+        doc.uint(key!("port"), u64::from(r.port));
+        doc.name(key!("presence"), presence_name(r.presence));
+        write_delta(doc, &r.delta);
+        doc.uint(key!("conns_since_start"), r.conns_since_start);
+        doc.key(key!("share_percent"));
+        match r.share_percent {
+            Some(share) => push_f64(&mut doc.buf, share),
+            None => doc.buf.extend_from_slice(b"null"),
         }
-        doc.end_array();
         doc.end_object();
     }
     doc.end_array();
-    Ok(())
+    doc.end_object();
+}
+
+/// `value` as serde_json writes an `f64` (the shortest text that reads
+/// back the same).
+fn push_f64(buf: &mut Vec<u8>, value: f64) {
+    // Serializing a number into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(buf, &value);
 }
 
 /// `"delta": {...}`, a [`Delta`].

@@ -182,7 +182,7 @@ impl JsonWriter {
         }
     }
 
-    fn addr(&mut self, key: &'static str, addr: &IpAddr) {
+    pub(crate) fn addr(&mut self, key: &'static str, addr: &IpAddr) {
         self.key(key);
         self.buf.push(b'"');
         match addr {

@@ -125,7 +125,7 @@ fn stream_json_table(
 }
 
 /// How much of a streamed JSON document is written at once.
-const JSON_CHUNK: usize = 64 * 1024;
+pub(crate) const JSON_CHUNK: usize = 64 * 1024;
 
 /// Reports a listing that could not be read exactly as the text listing
 /// does (`No such service` for a missing single service), status 1.

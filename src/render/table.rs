@@ -40,27 +40,49 @@ pub fn service_label(s: &Service) -> String {
 
 /// [`service_label`] of the service with this id.
 pub fn service_id_label(id: &crate::model::ServiceId) -> String {
+    let mut text = Vec::with_capacity(32);
+    push_service_id_label(&mut text, id);
+    String::from_utf8(text).unwrap_or_default()
+}
+
+/// [`service_id_label`] appended to `buf`, without a `String` of its own
+/// (the `--watch --json` line writes one per service per tick).
+pub(crate) fn push_service_id_label(buf: &mut Vec<u8>, id: &crate::model::ServiceId) {
+    use crate::output::common::{push_decimal, push_ipv4};
+    use std::io::Write;
     match id.addr {
         ServiceAddr::Inet {
             protocol,
             addr,
             port,
         } => {
-            let proto = match protocol {
-                Protocol::Tcp => "TCP".to_string(),
-                Protocol::Udp => "UDP".to_string(),
-                Protocol::Sctp => "SCTP".to_string(),
-                Protocol::Other(n) => format!("proto {n}"),
-            };
+            match protocol {
+                Protocol::Tcp => buf.extend_from_slice(b"TCP "),
+                Protocol::Udp => buf.extend_from_slice(b"UDP "),
+                Protocol::Sctp => buf.extend_from_slice(b"SCTP "),
+                Protocol::Other(n) => {
+                    buf.extend_from_slice(b"proto ");
+                    push_decimal(buf, u64::from(n));
+                    buf.push(b' ');
+                }
+            }
             match addr {
-                std::net::IpAddr::V4(a) => format!("{proto} {a}:{port}"),
-                std::net::IpAddr::V6(a) => format!("{proto} [{a}]:{port}"),
+                std::net::IpAddr::V4(a) => push_ipv4(buf, &a),
+                std::net::IpAddr::V6(a) => {
+                    // Writing to a `Vec` cannot fail.
+                    let _ = write!(buf, "[{a}]");
+                }
+            }
+            buf.push(b':');
+            push_decimal(buf, u64::from(port));
+        }
+        ServiceAddr::Fwmark(m) => {
+            buf.extend_from_slice(b"FWM ");
+            push_decimal(buf, u64::from(m));
+            if id.family == crate::model::Family::Inet6 {
+                buf.extend_from_slice(b" IPv6");
             }
         }
-        ServiceAddr::Fwmark(m) => match id.family {
-            crate::model::Family::Inet => format!("FWM {m}"),
-            crate::model::Family::Inet6 => format!("FWM {m} IPv6"),
-        },
     }
 }
 

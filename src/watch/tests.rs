@@ -7,10 +7,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use proptest::prelude::*;
 
 use super::*;
+use crate::backend::{self, IpvsBackend};
 use crate::model::{
     Family, FwdMethod, Netmask, Protocol, Service, ServiceAddr, ServiceFlags,
     TunnelFlags, TunnelType,
 };
+use crate::render::json;
 
 /// What the watch remembers between ticks.
 #[derive(Default)]
@@ -115,7 +117,7 @@ impl ReferenceTracker {
                 _ => Delta::default(),
             };
             out.push(ServiceDelta {
-                service: table::service_label(&e.service),
+                service: reference_label(&e.service.id),
                 presence,
                 delta: svc_delta,
                 conns_since_start: e.service.stats.conns.saturating_sub(start.0.conns),
@@ -126,7 +128,7 @@ impl ReferenceTracker {
             if !current.contains(&p.service.id) {
                 self.start.remove(&p.service.id);
                 out.push(ServiceDelta {
-                    service: table::service_label(&p.service),
+                    service: reference_label(&p.service.id),
                     presence: Presence::Vanished,
                     delta: Delta::default(),
                     conns_since_start: 0,
@@ -152,8 +154,62 @@ impl ReferenceTracker {
     }
 }
 
-/// Service `n` of a small universe: IPv4, IPv6 and fwmark services.
+/// A service as the text listing names it, as the watch first wrote it
+/// (through `core::fmt`).
+fn reference_label(id: &ServiceId) -> String {
+    match id.addr {
+        ServiceAddr::Inet {
+            protocol,
+            addr,
+            port,
+        } => {
+            let proto = match protocol {
+                Protocol::Tcp => "TCP".to_string(),
+                Protocol::Udp => "UDP".to_string(),
+                Protocol::Sctp => "SCTP".to_string(),
+                Protocol::Other(n) => format!("proto {n}"),
+            };
+            match addr {
+                IpAddr::V4(a) => format!("{proto} {a}:{port}"),
+                IpAddr::V6(a) => format!("{proto} [{a}]:{port}"),
+            }
+        }
+        ServiceAddr::Fwmark(m) => match id.family {
+            Family::Inet => format!("FWM {m}"),
+            Family::Inet6 => format!("FWM {m} IPv6"),
+        },
+    }
+}
+
+/// Service `n` of a small universe: IPv4, IPv6 and fwmark services of
+/// every kind of label.
 fn service_id(n: usize) -> ServiceId {
+    match n % 6 {
+        3 => ServiceId {
+            family: Family::Inet,
+            addr: ServiceAddr::Inet {
+                protocol: Protocol::Sctp,
+                addr: IpAddr::V4(Ipv4Addr::new(10, 0, 1, n as u8)),
+                port: 3868,
+            },
+        },
+        4 => ServiceId {
+            family: Family::Inet6,
+            addr: ServiceAddr::Inet {
+                protocol: Protocol::Other(n as u16),
+                addr: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, n as u16)),
+                port: 0,
+            },
+        },
+        5 => ServiceId {
+            family: Family::Inet6,
+            addr: ServiceAddr::Fwmark(n as u32),
+        },
+        _ => service_id_of_three(n),
+    }
+}
+
+fn service_id_of_three(n: usize) -> ServiceId {
     match n % 3 {
         0 => ServiceId {
             family: Family::Inet,
@@ -272,4 +328,206 @@ proptest! {
             prop_assert_eq!(tracker.update(entries, at), reference.update(entries, at));
         }
     }
+}
+
+/// The info of the IPVS a tick reports.
+fn info() -> impl Strategy<Value = Info> {
+    (any::<u32>(), any::<u32>()).prop_map(|(version, conn_tab_size)| Info {
+        version,
+        conn_tab_size,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The streamed lines, tick after tick, are serde's serialization of
+    /// each tick with the first tracker's deltas.
+    #[test]
+    fn streamed_ticks_are_serdes_lines(
+        ticks in proptest::collection::vec((tick(), 0..5000u64), 1..8),
+        info in info(),
+    ) {
+        let mut tracker = Tracker::default();
+        let mut reference = ReferenceTracker::default();
+        let mut at = Instant::now();
+        let mut last: Option<Instant> = None;
+        let mut line = Vec::new();
+        for (n, (entries, ms)) in ticks.iter().enumerate() {
+            at += Duration::from_millis(*ms);
+            let tick = n as u64 + 1;
+            let interval_ms = last.map(|l| (at - l).as_millis() as u64);
+            last = Some(at);
+            let timestamp = rfc3339(SystemTime::UNIX_EPOCH + Duration::from_millis(*ms));
+            line.clear();
+            write_tick(
+                &mut line,
+                TickHeader { tick, timestamp: &timestamp, interval_ms, info: &info },
+                entries,
+                &mut tracker,
+                at,
+            )
+            .expect("to memory");
+            let doc = WatchTick {
+                schema_version: json::SCHEMA_VERSION,
+                tick,
+                timestamp,
+                interval_ms,
+                ipvs: (&info).into(),
+                services: entries.iter().map(json::JsonService::from).collect(),
+                deltas: reference.update(entries, at),
+            };
+            let mut theirs = serde_json::to_vec(&doc).expect("to memory");
+            theirs.push(b'\n');
+            prop_assert_eq!(String::from_utf8(line.clone()), String::from_utf8(theirs));
+        }
+    }
+}
+
+/// A table whose real-server dumps fail from the `ok_dumps + 1`-th on, as
+/// a kernel's can part-way through a listing.
+struct FailingDumps {
+    table: crate::fake::FakeIpvs,
+    ok_dumps: usize,
+}
+
+impl IpvsBackend for FailingDumps {
+    fn info(&mut self) -> backend::Result<Info> {
+        self.table.info()
+    }
+    fn services(&mut self) -> backend::Result<Vec<Service>> {
+        self.table.services()
+    }
+    fn service(&mut self, id: &ServiceId) -> backend::Result<Service> {
+        self.table.service(id)
+    }
+    fn dests(&mut self, id: &ServiceId) -> backend::Result<Vec<Dest>> {
+        if self.ok_dumps == 0 {
+            return Err(crate::error::IpvsError::Kernel {
+                op: crate::error::Op::GetDests,
+                errno: libc::ENOMEM,
+            });
+        }
+        self.ok_dumps -= 1;
+        self.table.dests(id)
+    }
+    fn add_service(&mut self, svc: &Service) -> backend::Result<()> {
+        self.table.add_service(svc)
+    }
+    fn edit_service(&mut self, svc: &Service) -> backend::Result<()> {
+        self.table.edit_service(svc)
+    }
+    fn del_service(&mut self, svc: &Service) -> backend::Result<()> {
+        self.table.del_service(svc)
+    }
+    fn zero(&mut self, svc: Option<&Service>) -> backend::Result<()> {
+        self.table.zero(svc)
+    }
+    fn flush(&mut self) -> backend::Result<()> {
+        self.table.flush()
+    }
+    fn add_dest(&mut self, svc: &Service, dest: &Dest) -> backend::Result<()> {
+        self.table.add_dest(svc, dest)
+    }
+    fn edit_dest(&mut self, svc: &Service, dest: &Dest) -> backend::Result<()> {
+        self.table.edit_dest(svc, dest)
+    }
+    fn del_dest(&mut self, svc: &Service, dest: &Dest) -> backend::Result<()> {
+        self.table.del_dest(svc, dest)
+    }
+    fn timeouts(&mut self) -> backend::Result<crate::model::Timeouts> {
+        self.table.timeouts()
+    }
+    fn set_timeouts(&mut self, t: &crate::model::Timeouts) -> backend::Result<()> {
+        self.table.set_timeouts(t)
+    }
+    fn daemons(&mut self) -> backend::Result<Vec<crate::model::Daemon>> {
+        self.table.daemons()
+    }
+    fn start_daemon(&mut self, d: &crate::model::Daemon) -> backend::Result<()> {
+        self.table.start_daemon(d)
+    }
+    fn stop_daemon(
+        &mut self,
+        state: crate::model::DaemonState,
+        syncid: u32,
+    ) -> backend::Result<()> {
+        self.table.stop_daemon(state, syncid)
+    }
+}
+
+/// Runs `args` against three services whose real-server dumps fail after
+/// `ok_dumps`: (stdout, stderr, status).
+fn run_failing(args: &[&str], ok_dumps: usize) -> (String, String, i32) {
+    let mut table = crate::fake::FakeIpvs::default();
+    for n in 0..3 {
+        let id = service_id(n);
+        let service = Service {
+            id,
+            scheduler: "wlc".into(),
+            pe_name: None,
+            flags: ServiceFlags::empty(),
+            timeout: 0,
+            netmask: Netmask::default_for(id.family),
+            stats: counters(n as u64),
+        };
+        table.services.push((service, vec![dest(0, 5), dest(1, 7)]));
+    }
+    let mut backend = FailingDumps { table, ok_dumps };
+    let argv: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+    let inv = crate::cli::parse_args("ipvsadm", &argv).expect("valid arguments");
+    let names = crate::output::names::FakeResolver::new();
+    let info = backend.table.info().expect("the fake's info");
+    let mut session = Session {
+        ipvs: &mut backend,
+        info,
+        names: &names,
+        conn_file: "/nonexistent".into(),
+        argv0: "ipvsadm".into(),
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut stdin = io::empty();
+    let rc = run::execute(
+        &mut session,
+        &inv,
+        &mut Streams {
+            stdin: &mut stdin,
+            stdout: &mut out,
+            stderr: &mut err,
+        },
+    )
+    .expect("no output error");
+    let text = |bytes| String::from_utf8(bytes).expect("UTF-8");
+    (text(out), text(err), rc)
+}
+
+/// A kernel error part-way through a tick ends the watch as it ends
+/// `-L --json`: the same message and status after what was listed.
+#[test]
+fn a_tick_cut_short_by_the_kernel_ends_as_l_json_does() {
+    // The second service's real servers fail.
+    let (listed, listing_err, listing_rc) = run_failing(&["-Ln", "--json"], 1);
+    assert_eq!(listing_rc, run::EXIT_LIST);
+    assert!(!listing_err.is_empty());
+    let (_, listed_services) = listed
+        .split_once("\"services\":[")
+        .expect("-L --json's services started");
+    // The first tick whole, then the second cut at the same place.
+    let args = ["-Ln", "--json", "--watch=0.001", "--count=2"];
+    let (watched, watch_err, watch_rc) = run_failing(&args, 3 + 1);
+    assert_eq!(
+        (watch_err.as_str(), watch_rc),
+        (listing_err.as_str(), listing_rc)
+    );
+    let (first, second) = watched.split_once('\n').expect("the first tick's line");
+    let first: serde_json::Value = serde_json::from_str(first).expect("a JSON line");
+    assert_eq!(first["deltas"].as_array().map(Vec::len), Some(3));
+    assert!(
+        second.starts_with("{\"schema_version\":1,\"tick\":2,"),
+        "{second}"
+    );
+    let (_, second_services) = second
+        .split_once("\"services\":[")
+        .expect("the second tick's services started");
+    assert_eq!(second_services, listed_services);
 }

@@ -324,16 +324,23 @@ proptest! {
             entries.push(e);
         }
         entries.extend(added);
-        let mut tracker = Tracker::default();
+        // The line streamed with one tracker; the deltas serde writes from
+        // another's collected ones.
+        let (mut streamed, mut collected) = (Tracker::default(), Tracker::default());
         let start = std::time::Instant::now();
-        tracker.update(&before, start);
-        let deltas = tracker.update(&entries, start + std::time::Duration::from_millis(1500));
+        let later = start + std::time::Duration::from_millis(1500);
         let mut ours = Vec::new();
+        let first = TickHeader { tick: 1, timestamp: &timestamp, interval_ms: None, info: &info };
+        write_tick(&mut ours, first, &before, &mut streamed, start).expect("to memory");
+        collected.update(&before, start);
+        let deltas = collected.update(&entries, later);
+        ours.clear();
         write_tick(
             &mut ours,
             TickHeader { tick: 2, timestamp: &timestamp, interval_ms, info: &info },
             &entries,
-            &deltas,
+            &mut streamed,
+            later,
         )
         .expect("to memory");
         let doc = WatchTick {
