@@ -12,8 +12,10 @@
 #   I  key  value
 #
 # OP is R (-R of the whole rule set), Ln, Sn, stats (-Ln --stats --exact),
-# json (-Ln --json, ours only), watch5 (--watch=0.1 --count=5, ours)
-# and ln5 (five -Ln in a row, ours); TOOL is ref or ours.
+# json (-Ln --json, ours only, run right after each -Ln so the two are
+# compared under the same conditions), watch5 (--watch=0.1 --count=5,
+# ours) and ln5 (five -Ln in a row, ours, alternating with watch5); TOOL
+# is ref or ours.
 set -u
 RUNS=$1
 shift
@@ -39,12 +41,29 @@ fresh_ns() {
 	NS=bench$nsn
 	ip netns add $NS && ip -n $NS link set lo up
 }
-# Empties the table first, so the namespace's teardown (in the background)
-# has little left to do while the next measurement runs.
+# Empties the table first, then waits for the namespace's teardown (in
+# kernel workers) to finish, so it does not run during the next measurement.
 drop_ns() {
 	ip netns exec $NS $REF -C
 	ip netns del $NS
-	sleep 5
+	settle
+}
+# Waits (at most 120 s) until the CPU was at least 90% idle over a second:
+# deferred kernel work of earlier steps would otherwise be timed as ours.
+cpu_idle_total() {
+	awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print $5 + $6, t }' /proc/stat
+}
+settle() {
+	n=0
+	set -- $(cpu_idle_total)
+	while [ $n -lt 120 ]; do
+		sleep 1
+		n=$((n + 1))
+		i0=$1 t0=$2
+		set -- $(cpu_idle_total)
+		[ $(( ($1 - i0) * 10 )) -ge $(( ($2 - t0) * 9 )) ] && return 0
+	done
+	printf 'I\tsettle_timeout\t%s\n' "$NS"
 }
 in_ns() {
 	ip netns exec $NS "$@"
@@ -52,11 +71,11 @@ in_ns() {
 
 # measure SCENARIO OP TOOL RUN [measure options] -- CMD...   (in $NS)
 measure() {
-	sc=$1 op=$2 tool=$3 run=$4
+	local m_sc=$1 m_op=$2 m_tool=$3 m_run=$4
 	shift 4
 	: >$W/report
 	in_ns $M -r $W/report "$@"
-	printf 'M\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$op" "$tool" "$run" "$(cat $W/report)"
+	printf 'M\t%s\t%s\t%s\t%s\t%s\n' "$m_sc" "$m_op" "$m_tool" "$m_run" "$(cat $W/report)"
 }
 
 # check SCENARIO WHAT FILE_REF FILE_OURS
@@ -99,6 +118,7 @@ for sc in "$@"; do
 	rm -f $W/rules.sorted $W/state.sorted $W/state.*
 
 	# Listings of the loaded table (ours restored it last).
+	settle
 	for op in Ln Sn stats; do
 		case $op in
 		Ln) set -- -Ln ;;
@@ -110,15 +130,11 @@ for sc in "$@"; do
 			for tool in ref ours; do
 				measure "$sc" $op $tool $run -o $W/out.$tool -- "$(bin $tool)" "$@"
 			done
+			[ $op = Ln ] && measure "$sc" json ours $run -o $W/out.json -- $OURS -Ln --json
 			run=$((run + 1))
 		done
 		check "$sc" "$op output" $W/out.ref $W/out.ours
-		rm -f $W/out.*
-	done
-	run=1
-	while [ $run -le "$RUNS" ]; do
-		measure "$sc" json ours $run -o $W/out.json -- $OURS -Ln --json
-		run=$((run + 1))
+		rm -f $W/out.ref $W/out.ours
 	done
 	case $(head -c 17 $W/out.json) in
 	'{"schema_version"') printf 'C\t%s\tjson output\tok\t%s bytes\n' "$sc" "$(wc -c <$W/out.json | tr -d ' ')" ;;
