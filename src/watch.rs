@@ -68,11 +68,11 @@ impl Delta {
     /// Rates from `prev` to `now` over `elapsed`; a counter that went
     /// backwards (zeroed) counts as no traffic.
     pub fn between(prev: &Stats, now: &Stats, elapsed: Duration) -> Delta {
-        Delta::since(&Counters::of(prev), now, elapsed)
+        Delta::since(&Counters::of(prev), &Counters::of(now), elapsed)
     }
 
     /// [`Delta::between`] from the counters the tracker kept.
-    fn since(prev: &Counters, now: &Stats, elapsed: Duration) -> Delta {
+    fn since(prev: &Counters, now: &Counters, elapsed: Duration) -> Delta {
         let ms = elapsed.as_millis().max(1);
         let per_sec = |a: u64, b: u64| -> u64 {
             let d = u128::from(b.saturating_sub(a));
@@ -170,10 +170,13 @@ impl Counters {
 /// seen (or last appeared again). Nothing else of the table is kept.
 ///
 /// A tick is handed over a service at a time, as the listing reads it:
-/// [`Tracker::begin_tick`], [`Tracker::next_service`] for each service in
-/// listing order, then [`Tracker::finish_tick`] for those that vanished.
-/// Its views borrow buffers reused from service to service and tick to
-/// tick, so a tick allocates nothing per service once they have grown.
+/// [`Tracker::begin_tick`], then [`Tracker::next_service`] for each
+/// service in listing order, which keeps its counters and where it and
+/// its real servers were in the previous tick. [`Tracker::finish_tick`]
+/// then computes the tick's deltas from both ticks' counters, a service
+/// at a time; its views borrow a buffer reused from service to service
+/// and tick to tick, so a tick allocates nothing per service once the
+/// buffers have grown.
 #[derive(Default)]
 pub struct Tracker {
     /// The previous tick's services, in listing order.
@@ -198,22 +201,15 @@ pub struct Tracker {
     cursor: usize,
     /// Which services of `prev` are still there.
     seen: Vec<bool>,
-    dest_scratch: DestScratch,
+    /// Where each real server of a previous tick's service is, by key.
+    dest_index: FastMap<DestKey, usize>,
+    /// Which real servers of a previous tick's service are still there.
+    dests_seen: Vec<bool>,
     /// The real servers of the view last handed out.
     rows: Vec<DestView>,
 }
 
-/// What matching one service's real servers needs, reused from service
-/// to service.
-#[derive(Default)]
-struct DestScratch {
-    /// Where each real server of the previous tick is, by key.
-    index: FastMap<DestKey, usize>,
-    /// Which real servers of the previous tick are still there.
-    seen: Vec<bool>,
-}
-
-/// A service of the previous tick.
+/// A service of a tick.
 struct Tracked {
     id: ServiceId,
     counters: Counters,
@@ -221,13 +217,40 @@ struct Tracked {
     start_conns: u64,
     /// Its real servers in the tracker's real-server vector.
     dests: Range<usize>,
+    /// Where it was in the tick before its own (`None`: not there).
+    before: Option<usize>,
 }
 
-/// A real server of the previous tick.
+/// A real server of a tick.
 struct TrackedDest {
     key: DestKey,
+    /// Where it was among its service's real servers in the tick before.
+    before: DestBefore,
     counters: Counters,
     start_conns: u64,
+}
+
+/// The position of a real server among its service's real servers in the
+/// tick before, or none: a `u32` fits where `TrackedDest` has padding
+/// (an `Option<usize>` would add 8 bytes to each real server kept).
+#[derive(Clone, Copy)]
+struct DestBefore(u32);
+
+impl DestBefore {
+    const NONE: DestBefore = DestBefore(u32::MAX);
+
+    /// A service has far fewer than 2^32 - 1 real servers; one that had
+    /// more would count as new rather than panic.
+    fn at(position: Option<usize>) -> DestBefore {
+        position
+            .and_then(|i| u32::try_from(i).ok())
+            .filter(|&i| i != u32::MAX)
+            .map_or(DestBefore::NONE, DestBefore)
+    }
+
+    fn position(self) -> Option<usize> {
+        (self.0 != u32::MAX).then_some(self.0 as usize)
+    }
 }
 
 /// One service's deltas at one tick: a [`ServiceDelta`] that borrows the
@@ -281,6 +304,37 @@ impl DestView {
     }
 }
 
+/// A service's presence: everything on the first tick is simply present.
+fn service_presence(was_there: bool, first_tick: bool) -> Presence {
+    if was_there || first_tick {
+        Presence::Present
+    } else {
+        Presence::Appeared
+    }
+}
+
+/// A real server's presence: its service's, unless the service was there
+/// in the tick before.
+fn dest_presence(
+    service_was_there: bool,
+    was_there: bool,
+    service: Presence,
+) -> Presence {
+    match (service_was_there, was_there) {
+        (true, true) => Presence::Present,
+        (true, false) => Presence::Appeared,
+        (false, _) => service,
+    }
+}
+
+/// The sum of the listed real servers' new connections that their shares
+/// are of. Wrapping, as an unchecked sum is in a release build, so that
+/// absurd counters give the same output in every build and never panic.
+fn share_total(rows: &[DestView]) -> u64 {
+    rows.iter()
+        .fold(0u64, |total, r| total.wrapping_add(r.conns_since_start))
+}
+
 impl Tracker {
     /// Computes the deltas for a new snapshot taken at `now` and remembers
     /// it. Vanished services and real servers are appended, marked.
@@ -289,12 +343,15 @@ impl Tracker {
         entries: &[ServiceEntry],
         now: Instant,
     ) -> Vec<ServiceDelta> {
-        let mut out = Vec::with_capacity(entries.len());
         self.begin_tick(now);
         for e in entries {
-            out.push(self.next_service(e).to_delta());
+            self.next_service(e);
         }
-        self.finish_tick(|vanished| out.push(vanished.to_delta()));
+        let mut out = Vec::with_capacity(entries.len());
+        let Ok(()) = self.finish_tick(|view| {
+            out.push(view.to_delta());
+            Ok::<(), std::convert::Infallible>(())
+        });
         out
     }
 
@@ -309,10 +366,10 @@ impl Tracker {
         self.seen.resize(self.prev.len(), false);
     }
 
-    /// The deltas of the tick's next service `e` (real servers in listing
-    /// order), which is remembered for the next tick.
-    pub fn next_service(&mut self, e: &ServiceEntry) -> ServiceView<'_> {
-        let first = self.ticks == 0;
+    /// Takes the tick's next service `e` (real servers in listing order):
+    /// its counters, and where it and its real servers were in the
+    /// previous tick. Its deltas come with [`Tracker::finish_tick`].
+    pub fn next_service(&mut self, e: &ServiceEntry) {
         let id = e.service.id;
         // Both ticks are in listing order: the service at the cursor is
         // usually the one wanted, found without hashing.
@@ -335,97 +392,10 @@ impl Tracker {
             }
         }
         let prev = found.and_then(|i| self.prev.get(i));
-        // Everything on the first tick is simply present.
-        let presence = match (prev, first) {
-            (Some(_), _) | (None, true) => Presence::Present,
-            (None, false) => Presence::Appeared,
-        };
         let prev_dests = prev
             .and_then(|p| self.prev_dests.get(p.dests.clone()))
             .unwrap_or(&[]);
         let dests_from = self.next_dests.len();
-        self.dest_scratch.dests_of(
-            e,
-            DestsBefore {
-                service_was_there: prev.is_some(),
-                dests: prev_dests,
-                presence,
-                elapsed: self.elapsed,
-            },
-            &mut self.rows,
-            &mut self.next_dests,
-        );
-        let svc_delta = match (prev, self.elapsed) {
-            (Some(p), Some(el)) => Delta::since(&p.counters, &e.service.stats, el),
-            _ => Delta::default(),
-        };
-        // Re-created or new: its counters start from now.
-        let start_conns = prev.map_or(e.service.stats.conns, |p| p.start_conns);
-        self.next.push(Tracked {
-            id,
-            counters: Counters::of(&e.service.stats),
-            start_conns,
-            dests: dests_from..self.next_dests.len(),
-        });
-        ServiceView {
-            id,
-            presence,
-            delta: svc_delta,
-            conns_since_start: e.service.stats.conns.saturating_sub(start_conns),
-            real_servers: &self.rows,
-        }
-    }
-
-    /// Ends the tick: hands each service of the previous tick that was not
-    /// in this one to `vanished` (in the previous tick's order), then
-    /// remembers this tick.
-    pub fn finish_tick(&mut self, mut vanished: impl FnMut(ServiceView<'_>)) {
-        for (p, _) in self.prev.iter().zip(&self.seen).filter(|(_, seen)| !**seen) {
-            self.rows.clear();
-            let dests = self.prev_dests.get(p.dests.clone()).unwrap_or(&[]);
-            self.rows.extend(dests.iter().map(vanished_dest));
-            vanished(ServiceView {
-                id: p.id,
-                presence: Presence::Vanished,
-                delta: Delta::default(),
-                conns_since_start: 0,
-                real_servers: &self.rows,
-            });
-        }
-        std::mem::swap(&mut self.prev, &mut self.next);
-        std::mem::swap(&mut self.prev_dests, &mut self.next_dests);
-        self.indexed = false;
-        self.prev_at = self.tick_at.take();
-        self.ticks += 1;
-    }
-}
-
-/// What a service's real servers are matched against.
-struct DestsBefore<'a> {
-    /// Whether the service was in the previous tick.
-    service_was_there: bool,
-    /// Its real servers then.
-    dests: &'a [TrackedDest],
-    /// The service's presence now.
-    presence: Presence,
-    elapsed: Option<Duration>,
-}
-
-impl DestScratch {
-    /// The deltas of `e`'s real servers against `before` into `rows`
-    /// (replacing what was there), and what to remember of them appended
-    /// to `tracked`.
-    fn dests_of(
-        &mut self,
-        e: &ServiceEntry,
-        before: DestsBefore,
-        rows: &mut Vec<DestView>,
-        tracked: &mut Vec<TrackedDest>,
-    ) {
-        let prev_dests = before.dests;
-        rows.clear();
-        self.seen.clear();
-        self.seen.resize(prev_dests.len(), false);
         let mut indexed = false;
         for (j, d) in e.dests.iter().enumerate() {
             let key = dest_key(d);
@@ -435,59 +405,132 @@ impl DestScratch {
                 _ if prev_dests.is_empty() => None,
                 _ => {
                     if !indexed {
-                        self.index.clear();
-                        self.index.extend(
+                        self.dest_index.clear();
+                        self.dest_index.extend(
                             prev_dests.iter().enumerate().map(|(i, pd)| (pd.key, i)),
                         );
                         indexed = true;
                     }
-                    self.index.get(&key).copied()
+                    self.dest_index.get(&key).copied()
                 }
             };
-            if let Some(seen) = found.and_then(|i| self.seen.get_mut(i)) {
-                *seen = true;
-            }
-            let pd = found.and_then(|i| prev_dests.get(i));
-            let (dpresence, delta) = match (before.service_was_there, pd, before.elapsed)
-            {
-                (true, Some(pd), Some(el)) => {
-                    (Presence::Present, Delta::since(&pd.counters, &d.stats, el))
-                }
-                (true, None, _) => (Presence::Appeared, Delta::default()),
-                _ => (before.presence, Delta::default()),
-            };
-            // Counted from when it was first seen, or appeared again.
-            let start_conns = match pd {
-                Some(pd) if dpresence != Presence::Appeared => pd.start_conns,
-                _ => d.stats.conns,
-            };
-            rows.push(DestView {
-                addr: d.addr,
-                port: d.port,
-                presence: dpresence,
-                delta,
-                conns_since_start: d.stats.conns.saturating_sub(start_conns),
-                share_percent: None,
-            });
-            tracked.push(TrackedDest {
+            // Counted from when it was first seen, or appeared again
+            // (it was in the previous tick only if its service was).
+            let start_conns = found
+                .and_then(|i| prev_dests.get(i))
+                .map_or(d.stats.conns, |pd| pd.start_conns);
+            self.next_dests.push(TrackedDest {
                 key,
+                before: DestBefore::at(found),
                 counters: Counters::of(&d.stats),
                 start_conns,
             });
         }
-        let total: u64 = rows.iter().map(|r| r.conns_since_start).sum();
-        if total > 0 {
-            for r in rows.iter_mut() {
-                r.share_percent = Some(r.conns_since_start as f64 * 100.0 / total as f64);
+        // Re-created or new: its counters start from now.
+        let start_conns = prev.map_or(e.service.stats.conns, |p| p.start_conns);
+        self.next.push(Tracked {
+            id,
+            counters: Counters::of(&e.service.stats),
+            start_conns,
+            dests: dests_from..self.next_dests.len(),
+            before: found,
+        });
+    }
+
+    /// Ends the tick: hands the deltas of each service taken, in the
+    /// tick's order, then of each service of the previous tick that was
+    /// not in this one (in the previous tick's order), to `each`; then
+    /// remembers this tick, even if `each` failed, whose error it returns.
+    pub fn finish_tick<E>(
+        &mut self,
+        mut each: impl FnMut(ServiceView<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let result = self.hand_out_deltas(&mut each);
+        std::mem::swap(&mut self.prev, &mut self.next);
+        std::mem::swap(&mut self.prev_dests, &mut self.next_dests);
+        self.indexed = false;
+        self.prev_at = self.tick_at.take();
+        self.ticks += 1;
+        result
+    }
+
+    /// The one place deltas are computed: from the counters of the tick
+    /// taken (`next`) and of the previous one (`prev`).
+    fn hand_out_deltas<E>(
+        &mut self,
+        each: &mut impl FnMut(ServiceView<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let first_tick = self.ticks == 0;
+        for t in &self.next {
+            let prev = t.before.and_then(|i| self.prev.get(i));
+            let presence = service_presence(prev.is_some(), first_tick);
+            let prev_dests = prev
+                .and_then(|p| self.prev_dests.get(p.dests.clone()))
+                .unwrap_or(&[]);
+            let dests = self.next_dests.get(t.dests.clone()).unwrap_or(&[]);
+            self.rows.clear();
+            self.dests_seen.clear();
+            self.dests_seen.resize(prev_dests.len(), false);
+            for d in dests {
+                let found = d.before.position();
+                if let Some(seen) = found.and_then(|i| self.dests_seen.get_mut(i)) {
+                    *seen = true;
+                }
+                let pd = found.and_then(|i| prev_dests.get(i));
+                let delta = match (prev, pd, self.elapsed) {
+                    (Some(_), Some(pd), Some(el)) => {
+                        Delta::since(&pd.counters, &d.counters, el)
+                    }
+                    _ => Delta::default(),
+                };
+                self.rows.push(DestView {
+                    addr: d.key.0,
+                    port: d.key.1,
+                    presence: dest_presence(prev.is_some(), pd.is_some(), presence),
+                    delta,
+                    conns_since_start: d.counters.conns.saturating_sub(d.start_conns),
+                    share_percent: None,
+                });
             }
+            let total = share_total(&self.rows);
+            if total > 0 {
+                for r in self.rows.iter_mut() {
+                    r.share_percent =
+                        Some(r.conns_since_start as f64 * 100.0 / total as f64);
+                }
+            }
+            for (pd, _) in prev_dests
+                .iter()
+                .zip(&self.dests_seen)
+                .filter(|(_, seen)| !**seen)
+            {
+                self.rows.push(vanished_dest(pd));
+            }
+            let delta = match (prev, self.elapsed) {
+                (Some(p), Some(el)) => Delta::since(&p.counters, &t.counters, el),
+                _ => Delta::default(),
+            };
+            each(ServiceView {
+                id: t.id,
+                presence,
+                delta,
+                conns_since_start: t.counters.conns.saturating_sub(t.start_conns),
+                real_servers: &self.rows,
+            })?;
         }
-        for (pd, _) in prev_dests
-            .iter()
-            .zip(&self.seen)
-            .filter(|(_, seen)| !**seen)
-        {
-            rows.push(vanished_dest(pd));
+        for (p, _) in self.prev.iter().zip(&self.seen).filter(|(_, seen)| !**seen) {
+            self.rows.clear();
+            let dests = self.prev_dests.get(p.dests.clone()).unwrap_or(&[]);
+            self.rows.extend(dests.iter().map(vanished_dest));
+            each(ServiceView {
+                id: p.id,
+                presence: Presence::Vanished,
+                delta: Delta::default(),
+                conns_since_start: 0,
+                real_servers: &self.rows,
+            })?;
         }
+        Ok(())
     }
 }
 
@@ -861,38 +904,31 @@ fn stream_json_tick(
 
 /// Writes the [`WatchTick`] lines of a listing of services a service at a
 /// time, as `-L --json` writes its document: each service's JSON goes out
-/// as it is read, and its deltas, computed by the tracker in the same
-/// pass, are kept as JSON text until the `services` array is closed. Both
-/// buffers are reused from tick to tick.
+/// as it is read, while the tracker keeps its counters; once the
+/// `services` array is closed, the tracker computes the deltas from both
+/// ticks' counters and they go out the same way. The buffer is reused
+/// from tick to tick.
 pub struct TickWriter {
-    /// The line up to the end of `services`, written out in chunks.
+    /// What is written of the line and not yet out, in chunks.
     line: JsonWriter,
-    /// The `deltas` array.
-    deltas: JsonWriter,
 }
 
 impl Default for TickWriter {
     fn default() -> TickWriter {
         TickWriter {
             line: JsonWriter::new(Vec::new(), false),
-            deltas: JsonWriter::new(Vec::new(), false),
         }
     }
-}
-
-/// Empties `doc` for a new document, keeping its buffer.
-fn restart(doc: &mut JsonWriter) {
-    let mut buf = std::mem::take(&mut doc.buf);
-    buf.clear();
-    *doc = JsonWriter::new(buf, false);
 }
 
 impl TickWriter {
     /// Starts a line, up to its open `services` array, and the tracker's
     /// tick taken at `now`.
     pub fn begin(&mut self, header: TickHeader, tracker: &mut Tracker, now: Instant) {
-        restart(&mut self.line);
-        restart(&mut self.deltas);
+        // A new document, the buffer kept.
+        let mut buf = std::mem::take(&mut self.line.buf);
+        buf.clear();
+        self.line = JsonWriter::new(buf, false);
         let doc = &mut self.line;
         doc.begin_object();
         doc.uint(key!("schema_version"), u64::from(json::SCHEMA_VERSION));
@@ -902,12 +938,12 @@ impl TickWriter {
         doc.info(header.info);
         doc.key(key!("services"));
         doc.begin_array();
-        self.deltas.begin_array();
         tracker.begin_tick(now);
     }
 
-    /// The tick's next service (real servers in listing order) and its
-    /// deltas; what has piled up of the line goes to `out` in large writes.
+    /// The tick's next service (real servers in listing order), handed to
+    /// the tracker; what has piled up of the line goes to `out` in large
+    /// writes.
     pub fn service(
         &mut self,
         entry: &ServiceEntry,
@@ -915,28 +951,38 @@ impl TickWriter {
         out: &mut dyn Write,
     ) -> io::Result<()> {
         self.line.service(&entry.service, &entry.dests);
-        write_service_delta(&mut self.deltas, &tracker.next_service(entry));
-        if self.line.buf.len() >= render::JSON_CHUNK {
-            self.write_pending(out)?;
-        }
-        Ok(())
+        tracker.next_service(entry);
+        self.write_chunk(out)
     }
 
-    /// Ends the tick: the services that vanished join the deltas, then the
-    /// rest of the line, newline included, goes to `out`.
+    /// Ends the tick: the `deltas` array, the services taken then those
+    /// that vanished, then the rest of the line, newline included, go to
+    /// `out`.
     pub fn finish(
         &mut self,
         tracker: &mut Tracker,
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        let deltas = &mut self.deltas;
-        tracker.finish_tick(|vanished| write_service_delta(deltas, &vanished));
-        deltas.end_array();
         self.line.end_array();
         self.line.key(key!("deltas"));
-        self.write_pending(out)?;
-        out.write_all(&self.deltas.buf)?;
-        out.write_all(b"}\n")
+        self.line.begin_array();
+        tracker.finish_tick(|delta| {
+            write_service_delta(&mut self.line, &delta);
+            self.write_chunk(out)
+        })?;
+        self.line.end_array();
+        self.line.end_object();
+        self.line.buf.push(b'\n');
+        self.write_pending(out)
+    }
+
+    /// Writes what is written of the line once it is a large write: one
+    /// call through `dyn Write` per chunk.
+    fn write_chunk(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if self.line.buf.len() >= render::JSON_CHUNK {
+            self.write_pending(out)?;
+        }
+        Ok(())
     }
 
     /// Writes what is written of the line and not yet out: a tick cut

@@ -531,3 +531,36 @@ fn a_tick_cut_short_by_the_kernel_ends_as_l_json_does() {
         .expect("the second tick's services started");
     assert_eq!(second_services, listed_services);
 }
+
+/// Real servers whose new connections add up past `u64::MAX` (absurd
+/// counters) get the shares a release build always gave them, from the
+/// wrapped sum, in every build and without a panic.
+#[test]
+fn shares_whose_sum_overflows_are_of_the_wrapped_sum() {
+    let id = service_id(0);
+    let tick = |conns: [u64; 2]| {
+        vec![ServiceEntry {
+            service: Service {
+                id,
+                scheduler: "wlc".into(),
+                pe_name: None,
+                flags: ServiceFlags::empty(),
+                timeout: 0,
+                netmask: Netmask::default_for(id.family),
+                stats: counters(0),
+            },
+            dests: vec![dest(0, conns[0]), dest(1, conns[1])],
+        }]
+    };
+    let mut tracker = Tracker::default();
+    let at = Instant::now();
+    tracker.update(&tick([0, 0]), at);
+    let deltas = tracker.update(&tick([u64::MAX, 2]), at + Duration::from_secs(1));
+    let shares: Vec<Option<f64>> = deltas[0]
+        .real_servers
+        .iter()
+        .map(|r| r.share_percent)
+        .collect();
+    // u64::MAX + 2 wraps to 1.
+    assert_eq!(shares, [Some(u64::MAX as f64 * 100.0), Some(200.0)]);
+}
