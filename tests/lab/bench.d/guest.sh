@@ -14,8 +14,8 @@
 # OP is R (-R of the whole rule set), Ln, Sn, stats (-Ln --stats --exact),
 # json (-Ln --json, ours only, run right after each -Ln so the two are
 # compared under the same conditions), watch5 (--watch=0.1 --count=5,
-# ours) and ln5 (five -Ln in a row, ours, alternating with watch5); TOOL
-# is ref or ours.
+# ours) and ln5 (five -Ln in a row, ours, alternating with watch5),
+# jwatch5 and json5 (the same with --json); TOOL is ref or ours.
 set -u
 RUNS=$1
 shift
@@ -147,6 +147,9 @@ for sc in "$@"; do
 		measure "$sc" watch5 ours $run -o /dev/null -- $OURS -Ln --watch=0.1 --count=5
 		measure "$sc" ln5 ours $run -o /dev/null -- /bin/sh -c \
 			"for i in 1 2 3 4 5; do $OURS -Ln; done"
+		measure "$sc" jwatch5 ours $run -o /dev/null -- $OURS -Ln --json --watch=0.1 --count=5
+		measure "$sc" json5 ours $run -o /dev/null -- /bin/sh -c \
+			"for i in 1 2 3 4 5; do $OURS -Ln --json; done"
 		run=$((run + 1))
 	done
 	drop_ns
