@@ -245,6 +245,20 @@ fn counters(conns: u64) -> Stats {
     }
 }
 
+/// Service `n` of the universe (see [`service_id`]), with `conns`.
+fn service(n: usize, conns: u64) -> Service {
+    let id = service_id(n);
+    Service {
+        id,
+        scheduler: "wlc".into(),
+        pe_name: None,
+        flags: ServiceFlags::empty(),
+        timeout: 0,
+        netmask: Netmask::default_for(id.family),
+        stats: counters(conns),
+    }
+}
+
 fn dest(n: usize, conns: u64) -> Dest {
     let addr = if n % 2 == 0 {
         IpAddr::V4(Ipv4Addr::new(192, 168, 0, n as u8))
@@ -294,16 +308,7 @@ fn tick() -> impl Strategy<Value = Vec<ServiceEntry>> {
                     .map(|(m, (_, order, conns))| (order, dest(m, conns)))
                     .collect();
                 dests.sort_by_key(|(order, _)| *order);
-                let id = service_id(n);
-                let service = Service {
-                    id,
-                    scheduler: "wlc".into(),
-                    pe_name: None,
-                    flags: ServiceFlags::empty(),
-                    timeout: 0,
-                    netmask: Netmask::default_for(id.family),
-                    stats: counters(conns),
-                };
+                let service = service(n, conns);
                 let dests = dests.into_iter().map(|(_, d)| d).collect();
                 (order, ServiceEntry { service, dests })
             })
@@ -461,17 +466,9 @@ impl IpvsBackend for FailingDumps {
 fn run_failing(args: &[&str], ok_dumps: usize) -> (String, String, i32) {
     let mut table = crate::fake::FakeIpvs::default();
     for n in 0..3 {
-        let id = service_id(n);
-        let service = Service {
-            id,
-            scheduler: "wlc".into(),
-            pe_name: None,
-            flags: ServiceFlags::empty(),
-            timeout: 0,
-            netmask: Netmask::default_for(id.family),
-            stats: counters(n as u64),
-        };
-        table.services.push((service, vec![dest(0, 5), dest(1, 7)]));
+        table
+            .services
+            .push((service(n, n as u64), vec![dest(0, 5), dest(1, 7)]));
     }
     let mut backend = FailingDumps { table, ok_dumps };
     let argv: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
@@ -537,18 +534,9 @@ fn a_tick_cut_short_by_the_kernel_ends_as_l_json_does() {
 /// wrapped sum, in every build and without a panic.
 #[test]
 fn shares_whose_sum_overflows_are_of_the_wrapped_sum() {
-    let id = service_id(0);
     let tick = |conns: [u64; 2]| {
         vec![ServiceEntry {
-            service: Service {
-                id,
-                scheduler: "wlc".into(),
-                pe_name: None,
-                flags: ServiceFlags::empty(),
-                timeout: 0,
-                netmask: Netmask::default_for(id.family),
-                stats: counters(0),
-            },
+            service: service(0, 0),
             dests: vec![dest(0, conns[0]), dest(1, conns[1])],
         }]
     };
