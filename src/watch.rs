@@ -65,13 +65,16 @@ pub struct Delta {
 }
 
 impl Delta {
-    /// Rates from `prev` to `now` over `elapsed`; a counter that went
-    /// backwards (zeroed) counts as no traffic.
-    pub fn between(prev: &Stats, now: &Stats, elapsed: Duration) -> Delta {
+    /// [`Delta::since`] of two full counter sets: what the tests'
+    /// reference tracker, which keeps whole snapshots, computes with.
+    #[cfg(test)]
+    pub(crate) fn between(prev: &Stats, now: &Stats, elapsed: Duration) -> Delta {
         Delta::since(&Counters::of(prev), &Counters::of(now), elapsed)
     }
 
-    /// [`Delta::between`] from the counters the tracker kept.
+    /// Rates from `prev` to `now` over `elapsed`, from the counters the
+    /// tracker kept; a counter that went backwards (zeroed) counts as no
+    /// traffic.
     fn since(prev: &Counters, now: &Counters, elapsed: Duration) -> Delta {
         let ms = elapsed.as_millis().max(1);
         let per_sec = |a: u64, b: u64| -> u64 {
