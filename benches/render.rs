@@ -16,7 +16,7 @@ use ipvsadm_rs::model::{Info, ServiceEntry};
 use ipvsadm_rs::output::names::FakeResolver;
 use ipvsadm_rs::output::{save, text};
 use ipvsadm_rs::render::json;
-use ipvsadm_rs::watch::{TickHeader, Tracker, write_tick};
+use ipvsadm_rs::watch::{RateTracker, TickHeader, write_tick};
 
 const SERVICES: u32 = 1_000;
 const INFO: Info = Info {
@@ -133,7 +133,7 @@ fn render_big(c: &mut Criterion) {
         })
         .collect();
     group.bench_function("--watch tick deltas", |b| {
-        let mut tracker = Tracker::default();
+        let mut tracker = RateTracker::default();
         let start = Instant::now();
         let mut at = start;
         tracker.update(&table, at);
@@ -146,7 +146,7 @@ fn render_big(c: &mut Criterion) {
         });
     });
     group.bench_function("--watch --json tick", |b| {
-        let mut tracker = Tracker::default();
+        let mut tracker = RateTracker::default();
         let mut at = Instant::now();
         let header = |tick| TickHeader {
             tick,

@@ -17,7 +17,7 @@ use ipvsadm_rs::model::{
 use ipvsadm_rs::output::names::FakeResolver;
 use ipvsadm_rs::render::table;
 use ipvsadm_rs::run::{self, Session, Streams};
-use ipvsadm_rs::watch::{Presence, Row, Screen, Tracker};
+use ipvsadm_rs::watch::{Presence, RateTracker, Row, Screen};
 use serde_json::Value;
 
 // ---------------------------------------------------------------- fixtures
@@ -719,7 +719,7 @@ fn tracker_rates_shares_and_presence() {
         ServiceFlags::HASHED,
         0,
     );
-    let mut tracker = Tracker::default();
+    let mut tracker = RateTracker::default();
     let t0 = Instant::now();
     // Counters that did not start at zero: shares count from the start.
     let first = tracker.update(&[entry(&svc, &[(1, 1000), (2, 2000), (3, 3000)])], t0);
@@ -805,7 +805,7 @@ fn tracker_counters_going_backwards_count_as_no_traffic() {
         ServiceFlags::HASHED,
         0,
     );
-    let mut tracker = Tracker::default();
+    let mut tracker = RateTracker::default();
     let t0 = Instant::now();
     tracker.update(&[entry(&svc, &[(1, 1000)])], t0);
     let zeroed = tracker.update(&[entry(&svc, &[(1, 0)])], t0 + Duration::from_secs(1));
@@ -997,7 +997,7 @@ fn the_screen_rows_mark_new_and_gone_and_show_shares() {
         ServiceFlags::HASHED,
         0,
     );
-    let mut tracker = Tracker::default();
+    let mut tracker = RateTracker::default();
     let t0 = Instant::now();
     tracker.update(&[entry(&svc, &[(1, 0), (2, 0)]), entry(&other, &[])], t0);
     let now = [entry(&svc, &[(1, 34), (3, 0)])];

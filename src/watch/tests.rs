@@ -6,8 +6,13 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
 
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::tracker::{DestKey, dest_key};
 use super::*;
 use crate::backend::{self, IpvsBackend};
+use crate::model::{Dest, Info, ServiceEntry, ServiceId, Stats};
 use crate::model::{
     Family, FwdMethod, Netmask, Protocol, Service, ServiceAddr, ServiceFlags,
     TunnelFlags, TunnelType,
@@ -325,7 +330,7 @@ proptest! {
     fn the_tracker_computes_what_the_first_one_did(
         ticks in proptest::collection::vec((tick(), 0..5000u64), 1..8),
     ) {
-        let mut tracker = Tracker::default();
+        let mut tracker = RateTracker::default();
         let mut reference = ReferenceTracker::default();
         let mut at = Instant::now();
         for (entries, ms) in &ticks {
@@ -353,7 +358,7 @@ proptest! {
         ticks in proptest::collection::vec((tick(), 0..5000u64), 1..8),
         info in info(),
     ) {
-        let mut tracker = Tracker::default();
+        let mut tracker = RateTracker::default();
         let mut reference = ReferenceTracker::default();
         let mut at = Instant::now();
         let mut last: Option<Instant> = None;
@@ -540,7 +545,7 @@ fn shares_whose_sum_overflows_are_of_the_wrapped_sum() {
             dests: vec![dest(0, conns[0]), dest(1, conns[1])],
         }]
     };
-    let mut tracker = Tracker::default();
+    let mut tracker = RateTracker::default();
     let at = Instant::now();
     tracker.update(&tick([0, 0]), at);
     let deltas = tracker.update(&tick([u64::MAX, 2]), at + Duration::from_secs(1));

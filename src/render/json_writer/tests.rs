@@ -302,7 +302,7 @@ proptest! {
         interval_ms in proptest::option::of(any::<u64>()),
         timestamp in name(),
     ) {
-        use crate::watch::{TickHeader, Tracker, WatchTick, write_tick};
+        use crate::watch::{TickHeader, RateTracker, WatchTick, write_tick};
         // The same table a tick later: counters up, some services and real
         // servers gone, others new.
         let mut change = changes.iter().cycle().copied();
@@ -326,7 +326,7 @@ proptest! {
         entries.extend(added);
         // The line streamed with one tracker; the deltas serde writes from
         // another's collected ones.
-        let (mut streamed, mut collected) = (Tracker::default(), Tracker::default());
+        let (mut streamed, mut collected) = (RateTracker::default(), RateTracker::default());
         let start = std::time::Instant::now();
         let later = start + std::time::Duration::from_millis(1500);
         let mut ours = Vec::new();

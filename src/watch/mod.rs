@@ -1,0 +1,268 @@
+//! `--watch[=SECONDS]`: a live view of any listing.
+//!
+//! On a terminal, a full-screen view redrawn in place (alternate screen,
+//! restored on exit or Ctrl-C) with the cells that changed since the last
+//! tick highlighted, as `watch -d` does. For every real server it shows
+//! connections, packets and bytes per second computed from the 64-bit
+//! counter deltas over the measured interval, and its share of its
+//! service's new connections since the watch started. Services and real
+//! servers that appear or vanish are marked, never crashed on.
+//!
+//! Without a terminal it writes one block per tick: with `--json` an
+//! NDJSON line (timestamp, interval, full state, deltas), otherwise the
+//! ordinary listing headed by a timestamp line.
+
+use std::io::{self, IsTerminal};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::cli::{ListCmd, OutputOptions, OutputStyle};
+use crate::error::IpvsError;
+use crate::render::{self, json};
+use crate::run::{self, Session, Streams};
+
+use ndjson::{JsonTick, TickWriter, stream_json_tick, without_version};
+pub use ndjson::{OtherTick, TickHeader, WatchTick, write_tick};
+pub use screen::{ENTER, LEAVE, Row, Screen, frame_rows};
+pub use tracker::{
+    Delta, DestDelta, DestView, Presence, RateTracker, ServiceDelta, ServiceView,
+};
+
+/// The signal that asked the watch to stop (0: none yet).
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_interrupt(sig: libc::c_int) {
+    INTERRUPTED.store(sig, Ordering::SeqCst);
+}
+
+/// Exit status after Ctrl-C, as a shell reports a SIGINT death (SIGTERM
+/// and SIGHUP, which also restore the terminal, give 143 and 129).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// Runs the watch loop until `--count` ticks, Ctrl-C, or a closed pipe.
+pub fn run(
+    s: &mut Session,
+    list: &ListCmd,
+    opts: &OutputOptions,
+    io: &mut Streams,
+) -> io::Result<i32> {
+    let interval = Duration::from_millis(opts.watch.unwrap_or_default().0.max(1));
+    let on_terminal = io::stdout().is_terminal() && opts.style != OutputStyle::Json;
+    let handler = nix::sys::signal::SigHandler::Handler(on_interrupt);
+    INTERRUPTED.store(0, Ordering::SeqCst);
+    use nix::sys::signal::Signal;
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is
+        // async-signal-safe.
+        let _ = unsafe { nix::sys::signal::signal(sig, handler) };
+    }
+
+    let mut screen = if on_terminal {
+        Some(Screen::enter(io.stdout)?)
+    } else {
+        None
+    };
+    let result = watch_loop(s, list, opts, interval, screen.as_mut(), io);
+    if let Some(screen) = screen {
+        // Restore the terminal before anything else is said.
+        screen.leave(io.stdout)?;
+    }
+    let (rc, failure) = result?;
+    if let Some(message) = failure {
+        io.stderr.write_all(message.as_bytes())?;
+    }
+    let sig = INTERRUPTED.load(Ordering::SeqCst);
+    if sig != 0 {
+        return Ok(128 + sig);
+    }
+    Ok(rc)
+}
+
+/// An interval as `watch` shows it (`2.0s`, `0.5s`), with the
+/// milliseconds when it has them (`0.25s`, `0.001s`).
+pub fn seconds(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 100 == 0 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        let s = format!("{:.3}", d.as_secs_f64());
+        format!("{}s", s.trim_end_matches('0'))
+    }
+}
+
+/// The header line of a tick outside the full-screen view.
+fn stamp_line(interval: Duration, stamp: &str) -> String {
+    format!("Every {}: {stamp}\n", seconds(interval))
+}
+
+/// Runs the ticks; returns the exit status and what to say on stderr
+/// once the terminal is restored.
+fn watch_loop(
+    s: &mut Session,
+    list: &ListCmd,
+    opts: &OutputOptions,
+    interval: Duration,
+    mut screen: Option<&mut Screen>,
+    io: &mut Streams,
+) -> io::Result<(i32, Option<String>)> {
+    let mut tracker = RateTracker::default();
+    let mut tick: u64 = 0;
+    let mut last: Option<Instant> = None;
+    let services = render::lists_services(&list.what);
+    // Its buffers are reused from tick to tick.
+    let mut tick_writer = TickWriter::default();
+    loop {
+        tick += 1;
+        let now = Instant::now();
+        let stamp = rfc3339(SystemTime::now());
+        let interval_ms = last.map(|l| (now - l).as_millis() as u64);
+        last = Some(now);
+
+        if !services {
+            // Timeouts, daemons and connections: the ordinary listing (or
+            // document), rendered into a buffer, then shown per mode.
+            let mut body = Vec::new();
+            let mut err = Vec::new();
+            let mut stdin = io::empty();
+            let rc = {
+                let mut sub = Streams {
+                    stdin: &mut stdin,
+                    stdout: &mut body,
+                    stderr: &mut err,
+                };
+                render::list(s, list, opts.style, false, &mut sub)?
+            };
+            if rc != 0 {
+                return Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())));
+            }
+            if let Some(screen) = screen.as_deref_mut() {
+                screen.draw_text(io.stdout, &stamp, interval, interval_ms, &body)?;
+            } else if opts.style == OutputStyle::Json {
+                let payload: serde_json::Value = serde_json::from_slice(&body)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                let doc = OtherTick {
+                    schema_version: json::SCHEMA_VERSION,
+                    tick,
+                    timestamp: stamp,
+                    interval_ms,
+                    payload: without_version(payload),
+                };
+                serde_json::to_writer(&mut *io.stdout, &doc)?;
+                io.stdout.write_all(b"\n")?;
+            } else {
+                io.stdout
+                    .write_all(stamp_line(interval, &stamp).as_bytes())?;
+                io.stdout.write_all(&body)?;
+            }
+        } else if screen.is_none() && opts.style == OutputStyle::Text {
+            // Streamed as `-L` streams it, a service at a time: a refresh
+            // costs one listing, and nothing is computed that is not shown.
+            io.stdout
+                .write_all(stamp_line(interval, &stamp).as_bytes())?;
+            let mut err = Vec::new();
+            let mut stdin = io::empty();
+            let rc = run::list_text(
+                s,
+                list,
+                &mut Streams {
+                    stdin: &mut stdin,
+                    stdout: &mut *io.stdout,
+                    stderr: &mut err,
+                },
+            )?;
+            if rc != 0 {
+                return Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())));
+            }
+        } else if screen.is_none() && opts.style == OutputStyle::Json {
+            // Streamed as `-L --json` streams it, deltas computed on the way.
+            let info = s.info;
+            let header = TickHeader {
+                tick,
+                timestamp: &stamp,
+                interval_ms,
+                info: &info,
+            };
+            let failure = stream_json_tick(
+                s,
+                list,
+                JsonTick {
+                    header,
+                    now,
+                    tracker: &mut tracker,
+                    writer: &mut tick_writer,
+                },
+                io.stdout,
+            )?;
+            if let Some(failure) = failure {
+                return Ok(failure);
+            }
+        } else {
+            // One read of the table per tick, whatever is shown.
+            let mut raw = match render::read_raw(s, list) {
+                Ok(e) => e,
+                Err(e) => return listing_failure(&e),
+            };
+            if let Some(screen) = screen.as_deref_mut() {
+                render::sort_in_listing_order(&mut raw, list.format.nosort);
+                let entries = raw;
+                let deltas = tracker.update(&entries, now);
+                let rows = frame_rows(&entries, &deltas);
+                screen.draw_rows(io.stdout, &stamp, interval, interval_ms, rows)?;
+            } else {
+                // The listing as it is: no deltas to show, none computed.
+                io.stdout
+                    .write_all(stamp_line(interval, &stamp).as_bytes())?;
+                render::write_entries(s, list, opts.style, opts.pretty, &mut raw, io)?;
+            }
+        }
+        io.stdout.flush()?;
+        if opts.count.is_some_and(|c| tick >= c) {
+            return Ok((0, None));
+        }
+        if !sleep_unless_interrupted(now + interval) {
+            return Ok((0, None));
+        }
+    }
+}
+
+/// The status and message of a listing that could not be read, as the
+/// listing reports them (said once the terminal is restored).
+fn listing_failure(e: &IpvsError) -> io::Result<(i32, Option<String>)> {
+    let mut err = Vec::new();
+    let mut stdin = io::empty();
+    let mut nothing = io::sink();
+    let rc = render::listing_failed(
+        &mut Streams {
+            stdin: &mut stdin,
+            stdout: &mut nothing,
+            stderr: &mut err,
+        },
+        e,
+    )?;
+    Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())))
+}
+
+/// Sleeps until `deadline`; false if Ctrl-C came first.
+fn sleep_unless_interrupted(deadline: Instant) -> bool {
+    loop {
+        if INTERRUPTED.load(Ordering::SeqCst) != 0 {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        std::thread::sleep((deadline - now).min(Duration::from_millis(50)));
+    }
+}
+
+mod ndjson;
+mod screen;
+#[cfg(test)]
+mod tests;
+mod tracker;
+
+/// UTC time as RFC 3339 with milliseconds (`2026-11-25T09:41:07.123Z`).
+pub fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
