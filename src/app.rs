@@ -7,10 +7,11 @@ use std::path::PathBuf;
 
 use crate::backend::IpvsBackend;
 use crate::cli::{self, Command};
+use crate::dispatch;
 use crate::error::{IpvsError, Op, kernel_message};
+use crate::names::SystemResolver;
 use crate::netlink::NetlinkIpvs;
-use crate::output::names::SystemResolver;
-use crate::run::{self, EXIT_USAGE, Session, Streams};
+use crate::session::{CONN_PROC_FILE, EXIT_USAGE, Session, Streams};
 
 /// Runs the program with `argv` (including argv[0]) and returns the exit
 /// status.
@@ -64,7 +65,7 @@ pub fn main_with(argv: Vec<OsString>) -> i32 {
         ipvs: &mut ipvs,
         info,
         names: &names,
-        conn_file: PathBuf::from(run::CONN_PROC_FILE),
+        conn_file: PathBuf::from(CONN_PROC_FILE),
         argv0,
     };
     let stdin = io::stdin();
@@ -76,7 +77,7 @@ pub fn main_with(argv: Vec<OsString>) -> i32 {
         stdout: &mut stdout,
         stderr: &mut stderr,
     };
-    let result = run::execute(&mut session, &inv, &mut streams).and_then(|rc| {
+    let result = dispatch::execute(&mut session, &inv, &mut streams).and_then(|rc| {
         stdout.flush()?;
         Ok(rc)
     });

@@ -7,13 +7,16 @@
 pub mod app;
 pub mod backend;
 pub mod cli;
+pub mod dispatch;
 pub mod error;
 pub mod fake;
+pub mod listing;
 pub mod model;
+pub mod names;
 pub mod netlink;
 pub mod netns;
 pub mod output;
 pub mod render;
 pub mod restore;
-pub mod run;
+pub mod session;
 pub mod watch;

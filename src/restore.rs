@@ -14,16 +14,27 @@ use std::io;
 use crate::backend::{Change, IpvsBackend};
 use crate::cli::{self, Command, Invocation};
 use crate::error::IpvsError;
+use crate::listing;
 use crate::model::{Daemon, Dest, Service, ServiceId, Timeouts};
-use crate::run::{self, EXIT_KERNEL, Session, Streams};
+use crate::session::{EXIT_KERNEL, Session, Streams};
 
 /// Most changes collected before they are sent (pipelined). It bounds
 /// memory: lines are parsed again as they are applied, so a restore
 /// of any size holds its input text and one batch, not every parsed line.
 const BATCH: usize = 4096;
 
+/// How a line of `-R` input that is no table change (`-L`, `-S`, ...) is
+/// run: the dispatcher's, handed down so this module need not know it.
+pub type RunCommand =
+    fn(&mut Session, &Command, &Invocation, &mut Streams) -> io::Result<i32>;
+
 /// Runs a restore from `io.stdin`.
-pub fn run(s: &mut Session, atomic: bool, io: &mut Streams) -> io::Result<i32> {
+pub fn run(
+    s: &mut Session,
+    atomic: bool,
+    io: &mut Streams,
+    run_command: RunCommand,
+) -> io::Result<i32> {
     let mut input = Vec::new();
     io.stdin.read_to_end(&mut input)?;
 
@@ -44,8 +55,8 @@ pub fn run(s: &mut Session, atomic: bool, io: &mut Streams) -> io::Result<i32> {
         return Ok(first.exit_code);
     }
 
-    let mut tracker = if atomic {
-        match Tracker::snapshot(s.ipvs) {
+    let mut undo = if atomic {
+        match UndoLog::snapshot(s.ipvs) {
             Ok(t) => Some(t),
             Err(e) => {
                 writeln!(io.stderr, "restore: cannot read the current table: {e}")?;
@@ -72,7 +83,7 @@ pub fn run(s: &mut Session, atomic: bool, io: &mut Streams) -> io::Result<i32> {
                 applier.lines.push(line);
                 applier.pending.push(change);
                 if applier.pending.len() >= BATCH {
-                    applier.flush(s, tracker.as_mut(), io)?;
+                    applier.flush(s, undo.as_mut(), io)?;
                     if atomic && applier.failures > 0 {
                         break;
                     }
@@ -80,22 +91,22 @@ pub fn run(s: &mut Session, atomic: bool, io: &mut Streams) -> io::Result<i32> {
                 continue;
             }
         };
-        applier.flush(s, tracker.as_mut(), io)?;
+        applier.flush(s, undo.as_mut(), io)?;
         if atomic && applier.failures > 0 {
             break;
         }
-        let rc = run::execute_command(s, &inv.command, &inv, io)?;
+        let rc = run_command(s, &inv.command, &inv, io)?;
         if rc != 0 {
             applier.failures += 1;
         }
     }
-    applier.flush(s, tracker.as_mut(), io)?;
+    applier.flush(s, undo.as_mut(), io)?;
 
     if applier.failures == 0 {
         return Ok(0);
     }
-    if let Some(tracker) = tracker {
-        roll_back(s, tracker, io)?;
+    if let Some(undo) = undo {
+        roll_back(s, undo, io)?;
     }
     Ok(EXIT_KERNEL)
 }
@@ -172,14 +183,14 @@ impl Applier {
     fn flush(
         &mut self,
         s: &mut Session,
-        tracker: Option<&mut Tracker>,
+        undo: Option<&mut UndoLog>,
         io: &mut Streams,
     ) -> io::Result<()> {
         // Taken for the sending and given back empty: the vectors keep
         // their capacity from batch to batch.
         let mut lines = std::mem::take(&mut self.lines);
         let mut pending = std::mem::take(&mut self.pending);
-        let sent = self.send_all(s, tracker, io, &lines, &pending);
+        let sent = self.send_all(s, undo, io, &lines, &pending);
         lines.clear();
         pending.clear();
         self.lines = lines;
@@ -190,13 +201,13 @@ impl Applier {
     fn send_all(
         &mut self,
         s: &mut Session,
-        mut tracker: Option<&mut Tracker>,
+        mut undo: Option<&mut UndoLog>,
         io: &mut Streams,
         lines: &[usize],
         pending: &[Change],
     ) -> io::Result<()> {
         if !self.atomic {
-            return self.send(s, tracker, io, lines, pending);
+            return self.send(s, undo, io, lines, pending);
         }
         let mut start = 0;
         while start < pending.len() && self.failures == 0 {
@@ -210,7 +221,7 @@ impl Applier {
             let range = start..start + end;
             self.send(
                 s,
-                tracker.as_deref_mut(),
+                undo.as_deref_mut(),
                 io,
                 &lines[range.clone()],
                 &pending[range],
@@ -223,7 +234,7 @@ impl Applier {
     fn send(
         &mut self,
         s: &mut Session,
-        mut tracker: Option<&mut Tracker>,
+        mut undo: Option<&mut UndoLog>,
         io: &mut Streams,
         lines: &[usize],
         changes: &[Change],
@@ -242,7 +253,7 @@ impl Applier {
         for ((line, change), result) in lines.iter().zip(changes).zip(results) {
             match result {
                 Ok(()) => {
-                    if let Some(t) = tracker.as_deref_mut() {
+                    if let Some(t) = undo.as_deref_mut() {
                         t.record(change);
                     }
                 }
@@ -256,10 +267,10 @@ impl Applier {
     }
 }
 
-fn roll_back(s: &mut Session, tracker: Tracker, io: &mut Streams) -> io::Result<()> {
-    let undo = tracker.undo_changes();
-    let n = undo.len();
-    let results = match s.ipvs.apply(&undo) {
+fn roll_back(s: &mut Session, undo: UndoLog, io: &mut Streams) -> io::Result<()> {
+    let changes = undo.undo_changes();
+    let n = changes.len();
+    let results = match s.ipvs.apply(&changes) {
         Ok(r) => r,
         Err(e) => {
             writeln!(io.stderr, "restore: rollback failed: {e}")?;
@@ -283,29 +294,29 @@ fn roll_back(s: &mut Session, tracker: Tracker, io: &mut Streams) -> io::Result<
 
 /// Follows the table through a restore and remembers, for every change
 /// that succeeded, the changes that undo it.
-struct Tracker {
+struct UndoLog {
     services: HashMap<ServiceId, (Service, Vec<Dest>)>,
     timeouts: Timeouts,
     daemons: Vec<Daemon>,
     /// Undo steps, in the order the changes were applied.
-    undo: Vec<Vec<Change>>,
+    steps: Vec<Vec<Change>>,
 }
 
 fn same_dest(a: &Dest, b: &Dest) -> bool {
     a.family == b.family && a.addr == b.addr && a.port == b.port
 }
 
-impl Tracker {
-    fn snapshot(ipvs: &mut dyn IpvsBackend) -> Result<Tracker, IpvsError> {
-        let table = run::read_table(ipvs, true)?;
-        Ok(Tracker {
+impl UndoLog {
+    fn snapshot(ipvs: &mut dyn IpvsBackend) -> Result<UndoLog, IpvsError> {
+        let table = listing::read_table(ipvs, true)?;
+        Ok(UndoLog {
             services: table
                 .into_iter()
                 .map(|e| (e.service.id, (e.service, e.dests)))
                 .collect(),
             timeouts: ipvs.timeouts()?,
             daemons: ipvs.daemons()?,
-            undo: Vec::new(),
+            steps: Vec::new(),
         })
     }
 
@@ -409,12 +420,12 @@ impl Tracker {
                 }
             }
         };
-        self.undo.push(undo);
+        self.steps.push(undo);
     }
 
     /// Everything needed to return to the snapshot, last change first.
     fn undo_changes(self) -> Vec<Change> {
-        self.undo.into_iter().rev().flatten().collect()
+        self.steps.into_iter().rev().flatten().collect()
     }
 }
 
@@ -424,7 +435,7 @@ mod tests {
     use crate::backend::Result as BackendResult;
     use crate::fake::FakeIpvs;
     use crate::model::{Info, Stats};
-    use crate::output::names::FakeResolver;
+    use crate::names::FakeResolver;
     use proptest::prelude::*;
 
     /// A backend that counts `apply` calls (batches) and otherwise is the
@@ -500,7 +511,13 @@ mod tests {
                 stdout: &mut stdout,
                 stderr: &mut stderr,
             };
-            run(&mut session, atomic, &mut io).expect("no output error")
+            run(
+                &mut session,
+                atomic,
+                &mut io,
+                crate::dispatch::execute_command,
+            )
+            .expect("no output error")
         };
         Outcome {
             status,
@@ -513,7 +530,7 @@ mod tests {
     /// `ipvsadm -Sn` of the fake table (sorted, as users compare tables).
     fn save(table: &mut FakeIpvs) -> String {
         let names = FakeResolver::new();
-        let entries = run::read_table(table, false).unwrap();
+        let entries = listing::read_table(table, false).unwrap();
         let mut out = Vec::new();
         for e in &entries {
             crate::output::save::write_save_entry(

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use ipvsadm_rs::backend::{Change, IpvsBackend, Result};
 use ipvsadm_rs::error::IpvsError;
 use ipvsadm_rs::model::{Daemon, DaemonState, Dest, Info, Service, ServiceId, Timeouts};
+use ipvsadm_rs::names::FakeResolver;
 use ipvsadm_rs::netlink::encode;
-use ipvsadm_rs::output::names::FakeResolver;
 use ipvsadm_rs::restore;
-use ipvsadm_rs::run::{Session, Streams};
+use ipvsadm_rs::session::{Session, Streams};
 use netlink_packet_core::NLM_F_REQUEST;
 
 /// Counts allocations (and reallocations) made through the global allocator.
@@ -172,7 +172,13 @@ fn restore_once(input: &[u8]) -> (Duration, u64, usize) {
             stdout: &mut stdout,
             stderr: &mut stderr,
         };
-        restore::run(&mut session, false, &mut io).expect("no output error")
+        restore::run(
+            &mut session,
+            false,
+            &mut io,
+            ipvsadm_rs::dispatch::execute_command,
+        )
+        .expect("no output error")
     };
     let elapsed = start.elapsed();
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocations;

@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 
 use ipvsadm_rs::cli;
 use ipvsadm_rs::fake::FakeIpvs;
+use ipvsadm_rs::listing;
 use ipvsadm_rs::model::{
     Daemon, DaemonState, Dest, Family, FwdMethod, Netmask, Protocol, Service,
     ServiceAddr, ServiceEntry, ServiceFlags, ServiceId, Stats, TunnelFlags, TunnelType,
 };
-use ipvsadm_rs::output::names::FakeResolver;
+use ipvsadm_rs::names::FakeResolver;
 use ipvsadm_rs::render::table;
-use ipvsadm_rs::run::{self, Session, Streams};
+use ipvsadm_rs::session::{Session, Streams};
 use ipvsadm_rs::watch::{Presence, RateTracker, Row, Screen};
 use serde_json::Value;
 
@@ -176,7 +177,7 @@ fn run_on(fake: &mut FakeIpvs, args: &[&str]) -> Run {
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut stdin = std::io::empty();
-    let rc = run::execute(
+    let rc = ipvsadm_rs::dispatch::execute(
         &mut session,
         &inv,
         &mut Streams {
@@ -435,8 +436,8 @@ fn the_streamed_table_document_is_the_whole_document_serialized() {
         assert_eq!(streamed.rc, 0, "{}", streamed.stderr);
         let nosort = args.contains(&"--nosort");
         let info = ipvsadm_rs::backend::IpvsBackend::info(&mut fake).unwrap();
-        let raw = run::read_table(&mut fake, nosort).unwrap();
-        let entries = ipvsadm_rs::render::in_listing_order(&raw, nosort);
+        let mut entries = listing::read_table(&mut fake, nosort).unwrap();
+        listing::sort_real_servers(&mut entries, nosort);
         let doc = ipvsadm_rs::render::json::table(&info, &entries);
         let whole = serde_json::to_string(&doc).unwrap() + "\n";
         assert_eq!(streamed.stdout, whole, "{args:?}");
@@ -682,7 +683,7 @@ fn watch_stops_on_a_closed_pipe() {
     };
     let mut stdin = std::io::empty();
     let mut err = Vec::new();
-    let e = run::execute(
+    let e = ipvsadm_rs::dispatch::execute(
         &mut session,
         &inv,
         &mut Streams {
@@ -921,7 +922,7 @@ fn demo_entries() -> Vec<ServiceEntry> {
         .map(|(service, dests)| ServiceEntry { service, dests })
         .collect();
     for e in &mut entries {
-        ipvsadm_rs::output::sort::sort_dests(&mut e.dests);
+        ipvsadm_rs::listing::sort::sort_dests(&mut e.dests);
     }
     entries
 }

@@ -6,10 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::UsageError;
-use super::command::{
-    Command, Invocation, ListCmd, ListFormat, ListWhat, OutputOptions, OutputStyle,
-    WatchInterval,
-};
+use super::command::{Command, Invocation};
 use super::legality::{generic_opt_check, list_conflicts, tunnel_opt_check};
 use super::lexer::{Item, Lexer, Token};
 use super::options::{
@@ -19,6 +16,9 @@ use super::values::{
     DEFAULT_PERSISTENT_TIMEOUT, parse_fwmark, parse_host_port, parse_mcast_group,
     parse_netmask_v4, parse_netmask_v6, parse_sched_flags, parse_timeout, parse_tun_type,
     string_to_number, truncate_bytes,
+};
+use crate::listing::{
+    ListCmd, ListFormat, ListWhat, OutputOptions, OutputStyle, WatchInterval,
 };
 use crate::model::{
     Daemon, DaemonState, Dest, Family, FwdMethod, Netmask, Protocol, Service,

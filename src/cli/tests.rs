@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::*;
+use crate::listing::{ListCmd, ListFormat, ListWhat, OutputStyle, WatchInterval};
 use crate::model::{
     DaemonState, Family, FwdMethod, Netmask, Protocol, ServiceAddr, ServiceFlags,
     TunnelFlags, TunnelType,

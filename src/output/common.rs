@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::model::{Protocol, ServiceFlags};
 
-use super::names::NameResolver;
+use crate::names::NameResolver;
 
 /// `addrport_to_anyname` formats into a 60-byte buffer with `snprintf`.
 pub(crate) const ADDRPORT_MAX: usize = 59;

@@ -17,7 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde::Serialize;
 
 use super::common::{addrport_to_anyname, push_left};
-use super::names::NameResolver;
+use crate::names::NameResolver;
 
 /// The file 1.31 reads; named in error messages.
 const CONN_PROC_FILE: &str = "/proc/net/ip_vs_conn";

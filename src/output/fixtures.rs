@@ -3,15 +3,15 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::cli::command::ListFormat;
+use crate::listing::ListFormat;
 use crate::model::{
     Dest, Family, FwdMethod, Info, Netmask, Protocol, Service, ServiceAddr, ServiceFlags,
     ServiceId, Stats, TunnelFlags, TunnelType,
 };
 
-use super::names::{FakeResolver, NameResolver};
-use super::sort::sort_services;
 use super::text::{write_service_entry, write_table_header, write_title};
+use crate::listing::sort::sort_services;
+use crate::names::{FakeResolver, NameResolver};
 
 pub(crate) use Protocol::{Sctp, Tcp, Udp};
 

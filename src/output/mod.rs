@@ -1,12 +1,12 @@
 //! ipvsadm 1.31's text output, byte for byte.
 //!
-//! * [`sort`]: the listing order (glibc merge sort with ipvsadm's wrapping
-//!   comparator). Callers sort *services* with [`sort::sort_services`] (or
-//!   [`sort::sort_entries`]) unless `--nosort`; the entry writers sort each
-//!   service's *dests* themselves (as `print_service_entry` does), so pass
-//!   dests in kernel order and never pre-sort them: the comparator is not a
-//!   total order and sorting twice can change the result.
-//! * [`names`]: host and port name resolution (`-n` off).
+//! Callers sort *services* in listing order ([`crate::listing::sort`])
+//! unless `--nosort`; the entry writers sort each service's *dests*
+//! themselves (as `print_service_entry` does), so pass dests in kernel
+//! order and never pre-sort them: the comparator is not a total order and
+//! sorting twice can change the result. Names come from
+//! [`crate::names`] (`-n` off).
+//!
 //! * [`text`]: the `-L` table (header, title, service entries), or all of
 //!   it at once with [`text::write_table`].
 //! * [`save`]: the `-S` rule format ([`save::write_save`] for a table).
@@ -22,12 +22,8 @@
 pub(crate) mod common;
 pub mod conn;
 pub mod misc;
-pub mod names;
 pub mod save;
-pub mod sort;
 pub mod text;
-
-pub use names::{FakeResolver, NameResolver, SystemResolver};
 
 #[cfg(test)]
 mod fixtures;

@@ -17,9 +17,9 @@ use super::common::{
     addrport_to_anyname, has_sched_flags, push_addrport, push_int_left, sched_flag_names,
     service_proto, with_entry_buffer,
 };
-use super::names::NameResolver;
-use super::sort::{dest_order, service_order};
 use super::text::{service_protocol, tunnel_csum_index};
+use crate::listing::sort::{dest_order, service_order};
+use crate::names::NameResolver;
 
 /// The whole `-S` output: every service in ipvsadm's order (always
 /// sorted: `-S` cannot be combined with `--nosort`). Entries and their

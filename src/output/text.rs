@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
 
-use crate::cli::command::ListFormat;
+use crate::listing::ListFormat;
 use crate::model::{
     Dest, Family, FwdMethod, Info, Netmask, Protocol, Service, ServiceAddr, ServiceEntry,
     ServiceFlags, TunnelFlags, TunnelType,
@@ -15,8 +15,8 @@ use super::common::{
     push_largenum, push_left, push_uint_left, sched_flag_names, service_proto, truncate,
     with_entry_buffer,
 };
-use super::names::NameResolver;
-use super::sort::{dest_order, service_order};
+use crate::listing::sort::{dest_order, service_order};
+use crate::names::NameResolver;
 
 /// Service names (IPv4 and fwmark) are cut to this many bytes in listings.
 const SERVICE_NAME_MAX: usize = 33;

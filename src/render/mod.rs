@@ -1,84 +1,74 @@
-//! Listings in the formats ipvsadm never had: JSON, a human table and
-//! Prometheus text. (ipvsadm's own text formats live in [`crate::output`].)
+//! Listings in every style: ipvsadm's own text ([`text`], written by
+//! [`crate::output`]), and the formats ipvsadm never had: JSON, a human
+//! table and Prometheus text. The table is read with [`crate::listing`].
 
 pub mod json;
 pub(crate) mod json_writer;
 pub mod prometheus;
 pub mod table;
+pub mod text;
 
 use std::io;
 
-use crate::cli::{ListCmd, ListWhat, OutputStyle};
-use crate::error::{IpvsError, Op};
+use crate::listing::{
+    self as run, ListCmd, ListWhat, OutputStyle, listing_failed as failed,
+};
 use crate::model::ServiceEntry;
-use crate::run::{self, EXIT_LIST, Session, Streams};
-
-/// Whether `what` is a listing of services (the whole table or one).
-pub fn lists_services(what: &ListWhat) -> bool {
-    matches!(what, ListWhat::Table | ListWhat::Service(_))
-}
+use crate::session::{EXIT_LIST, Session, Streams};
 
 /// Reads what `list` selects and renders it in `style`.
 pub fn list(
-    s: &mut Session,
+    session: &mut Session,
     list: &ListCmd,
     style: OutputStyle,
     pretty: bool,
-    io: &mut Streams,
+    streams: &mut Streams,
 ) -> io::Result<i32> {
-    if !lists_services(&list.what) && style != OutputStyle::Json {
+    if style == OutputStyle::Text
+        || (!list.what.lists_services() && style != OutputStyle::Json)
+    {
         // Tables and metrics are about services; the rest keeps its text.
-        return run::list_text(s, list, io);
+        return text::list(session, list, streams);
     }
     match &list.what {
         ListWhat::Table if style == OutputStyle::Json => {
-            stream_json_table(s, list, pretty, io)
+            stream_json_table(session, list, pretty, streams)
         }
         ListWhat::Table | ListWhat::Service(_) => {
-            let mut entries = match read_raw(s, list) {
+            let mut entries = match run::read_selected(session.ipvs, list) {
                 Ok(e) => e,
-                Err(e) => return listing_failed(io, &e),
+                Err(e) => return failed(streams.stderr, &e),
             };
-            write_entries(s, list, style, pretty, &mut entries, io)?;
+            write_entries(session, list, style, pretty, &mut entries, streams)?;
             Ok(0)
         }
-        ListWhat::Timeouts => match s.ipvs.timeouts() {
+        ListWhat::Timeouts => match session.ipvs.timeouts() {
             Ok(t) => {
-                json::write(io.stdout, &json::timeouts(&t), pretty)?;
+                json::write(streams.stdout, &json::timeouts(&t), pretty)?;
                 Ok(0)
             }
             // ipvsadm fails silently here.
             Err(_) => Ok(EXIT_LIST),
         },
-        ListWhat::Daemons => match s.ipvs.daemons() {
+        ListWhat::Daemons => match session.ipvs.daemons() {
             Ok(d) => {
-                json::write(io.stdout, &json::daemons(&d), pretty)?;
+                json::write(streams.stdout, &json::daemons(&d), pretty)?;
                 Ok(0)
             }
             Err(_) => Ok(EXIT_LIST),
         },
         ListWhat::Connections => {
-            let text = match std::fs::read(&s.conn_file) {
-                Ok(t) => t,
-                Err(_) => {
-                    writeln!(io.stderr, "cannot open file {}", s.conn_file.display())?;
-                    return Ok(EXIT_LIST);
-                }
+            let text = match run::read_connections(session, streams.stderr)? {
+                Ok(text) => text,
+                Err(rc) => return Ok(rc),
             };
             match crate::output::conn::parse_conn_table(&text) {
                 Ok(entries) => {
-                    json::write(io.stdout, &json::connections(&entries), pretty)?;
+                    json::write(streams.stdout, &json::connections(&entries), pretty)?;
                     Ok(0)
                 }
-                Err(_) => {
-                    // The text listing's message.
-                    writeln!(
-                        io.stderr,
-                        "unexpected input from {}",
-                        s.conn_file.display()
-                    )?;
-                    Ok(EXIT_LIST)
-                }
+                // The text listing's message.
+                Err(_) => run::connections_unreadable(session, streams.stderr),
             }
         }
     }
@@ -96,7 +86,7 @@ fn stream_json_table(
     let nosort = list.format.nosort;
     let services = match run::read_services(s.ipvs, nosort) {
         Ok(services) => services,
-        Err(e) => return listing_failed(io, &e),
+        Err(e) => return failed(io.stderr, &e),
     };
     let out = &mut *io.stdout;
     let mut doc =
@@ -104,7 +94,7 @@ fn stream_json_table(
     doc.begin_table(&s.info);
     let result = run::for_each_entry(s.ipvs, services, |entry| {
         if !nosort {
-            crate::output::sort::sort_dests(&mut entry.dests);
+            crate::listing::sort::sort_dests(&mut entry.dests);
         }
         doc.service(&entry.service, &entry.dests);
         // Large writes: one call through `dyn Write` per chunk.
@@ -121,24 +111,11 @@ fn stream_json_table(
         Err(run::ListingError::Output(_)) => doc.buf.clear(),
     }
     out.write_all(&doc.buf)?;
-    run::finish_listing(io, result)
+    run::finish_listing(io.stderr, result)
 }
 
 /// How much of a streamed JSON document is written at once.
 pub(crate) const JSON_CHUNK: usize = 64 * 1024;
-
-/// Reports a listing that could not be read exactly as the text listing
-/// does (`No such service` for a missing single service), status 1.
-pub fn listing_failed(io: &mut Streams, e: &IpvsError) -> io::Result<i32> {
-    let msg = match e {
-        IpvsError::Kernel { errno, .. } => {
-            crate::error::kernel_message(Op::GetService, *errno)
-        }
-        other => other.to_string(),
-    };
-    writeln!(io.stderr, "{msg}")?;
-    Ok(EXIT_LIST)
-}
 
 /// Renders services already read with [`read_raw`] (real servers in kernel
 /// order) in `style`; `Text` is ipvsadm 1.31's listing, byte for byte. The
@@ -171,7 +148,7 @@ pub fn write_entries(
             Ok(())
         }
         style => {
-            sort_in_listing_order(raw, list.format.nosort);
+            run::sort_real_servers(raw, list.format.nosort);
             let entries = &*raw;
             match style {
                 OutputStyle::Json => {
@@ -188,45 +165,6 @@ pub fn write_entries(
             }
         }
     }
-}
-
-/// The services a listing selects, in listing order (ipvsadm's sort, or
-/// the kernel's order with `--nosort`), each with its real servers in
-/// the kernel's order. One table read: a dump of the services and one of
-/// the real servers (as `-Ln` costs).
-pub fn read_raw(s: &mut Session, list: &ListCmd) -> Result<Vec<ServiceEntry>, IpvsError> {
-    match &list.what {
-        ListWhat::Service(svc) => Ok(vec![run::read_service(s.ipvs, svc)?]),
-        _ => run::read_table(s.ipvs, list.format.nosort),
-    }
-}
-
-/// `raw` with each service's real servers sorted as ipvsadm sorts them
-/// (exactly once: the comparator is not a total order), unless `nosort`.
-pub fn in_listing_order(raw: &[ServiceEntry], nosort: bool) -> Vec<ServiceEntry> {
-    let mut entries = raw.to_vec();
-    sort_in_listing_order(&mut entries, nosort);
-    entries
-}
-
-/// [`in_listing_order`] in place, for entries read with [`read_raw`] and
-/// not sorted yet.
-pub fn sort_in_listing_order(raw: &mut [ServiceEntry], nosort: bool) {
-    if !nosort {
-        for e in raw {
-            crate::output::sort::sort_dests(&mut e.dests);
-        }
-    }
-}
-
-/// The services a listing selects, in listing order, real servers sorted.
-pub fn read_entries(
-    s: &mut Session,
-    list: &ListCmd,
-) -> Result<Vec<ServiceEntry>, IpvsError> {
-    let mut entries = read_raw(s, list)?;
-    sort_in_listing_order(&mut entries, list.format.nosort);
-    Ok(entries)
 }
 
 /// Columns of the terminal on standard output, if it is one.

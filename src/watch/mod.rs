@@ -16,10 +16,10 @@ use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::cli::{ListCmd, OutputOptions, OutputStyle};
 use crate::error::IpvsError;
+use crate::listing::{self, ListCmd, OutputOptions, OutputStyle};
 use crate::render::{self, json};
-use crate::run::{self, Session, Streams};
+use crate::session::{EXIT_LIST, Session, Streams};
 
 use ndjson::{JsonTick, TickWriter, stream_json_tick, without_version};
 pub use ndjson::{OtherTick, TickHeader, WatchTick, write_tick};
@@ -108,7 +108,7 @@ fn watch_loop(
     let mut tracker = RateTracker::default();
     let mut tick: u64 = 0;
     let mut last: Option<Instant> = None;
-    let services = render::lists_services(&list.what);
+    let services = list.what.lists_services();
     // Its buffers are reused from tick to tick.
     let mut tick_writer = TickWriter::default();
     loop {
@@ -161,7 +161,7 @@ fn watch_loop(
                 .write_all(stamp_line(interval, &stamp).as_bytes())?;
             let mut err = Vec::new();
             let mut stdin = io::empty();
-            let rc = run::list_text(
+            let rc = render::text::list(
                 s,
                 list,
                 &mut Streams {
@@ -198,13 +198,12 @@ fn watch_loop(
             }
         } else {
             // One read of the table per tick, whatever is shown.
-            let mut raw = match render::read_raw(s, list) {
+            let mut entries = match listing::read_selected(s.ipvs, list) {
                 Ok(e) => e,
                 Err(e) => return listing_failure(&e),
             };
             if let Some(screen) = screen.as_deref_mut() {
-                render::sort_in_listing_order(&mut raw, list.format.nosort);
-                let entries = raw;
+                listing::sort_real_servers(&mut entries, list.format.nosort);
                 let deltas = tracker.update(&entries, now);
                 let rows = frame_rows(&entries, &deltas);
                 screen.draw_rows(io.stdout, &stamp, interval, interval_ms, rows)?;
@@ -212,7 +211,14 @@ fn watch_loop(
                 // The listing as it is: no deltas to show, none computed.
                 io.stdout
                     .write_all(stamp_line(interval, &stamp).as_bytes())?;
-                render::write_entries(s, list, opts.style, opts.pretty, &mut raw, io)?;
+                render::write_entries(
+                    s,
+                    list,
+                    opts.style,
+                    opts.pretty,
+                    &mut entries,
+                    io,
+                )?;
             }
         }
         io.stdout.flush()?;
@@ -228,18 +234,10 @@ fn watch_loop(
 /// The status and message of a listing that could not be read, as the
 /// listing reports them (said once the terminal is restored).
 fn listing_failure(e: &IpvsError) -> io::Result<(i32, Option<String>)> {
-    let mut err = Vec::new();
-    let mut stdin = io::empty();
-    let mut nothing = io::sink();
-    let rc = render::listing_failed(
-        &mut Streams {
-            stdin: &mut stdin,
-            stdout: &mut nothing,
-            stderr: &mut err,
-        },
-        e,
-    )?;
-    Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())))
+    Ok((
+        EXIT_LIST,
+        Some(format!("{}\n", listing::failure_message(e))),
+    ))
 }
 
 /// Sleeps until `deadline`; false if Ctrl-C came first.

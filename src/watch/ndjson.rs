@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::listing_failure;
 use super::tracker::{Delta, Presence, RateTracker, ServiceDelta, ServiceView};
-use crate::cli::{ListCmd, ListWhat};
+use crate::listing as run;
+use crate::listing::{ListCmd, ListWhat};
 use crate::model::{Info, ServiceEntry};
 use crate::render::json_writer::{JsonWriter, key};
 use crate::render::{self, json, table};
-use crate::run::{self, Session};
+use crate::session::Session;
 
 /// One NDJSON line of `--watch --json` for a listing of services. Every
 /// key is always present (`interval_ms` is `null` on the first tick).
@@ -78,7 +79,7 @@ pub(super) fn stream_json_tick(
     writer.begin(header, tracker, now);
     let mut each = |entry: &mut ServiceEntry| {
         if !nosort {
-            crate::output::sort::sort_dests(&mut entry.dests);
+            crate::listing::sort::sort_dests(&mut entry.dests);
         }
         writer.service(entry, tracker, out)
     };

@@ -478,7 +478,7 @@ fn run_failing(args: &[&str], ok_dumps: usize) -> (String, String, i32) {
     let mut backend = FailingDumps { table, ok_dumps };
     let argv: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
     let inv = crate::cli::parse_args("ipvsadm", &argv).expect("valid arguments");
-    let names = crate::output::names::FakeResolver::new();
+    let names = crate::names::FakeResolver::new();
     let info = backend.table.info().expect("the fake's info");
     let mut session = Session {
         ipvs: &mut backend,
@@ -489,7 +489,7 @@ fn run_failing(args: &[&str], ok_dumps: usize) -> (String, String, i32) {
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut stdin = io::empty();
-    let rc = run::execute(
+    let rc = crate::dispatch::execute(
         &mut session,
         &inv,
         &mut Streams {
@@ -509,7 +509,7 @@ fn run_failing(args: &[&str], ok_dumps: usize) -> (String, String, i32) {
 fn a_tick_cut_short_by_the_kernel_ends_as_l_json_does() {
     // The second service's real servers fail.
     let (listed, listing_err, listing_rc) = run_failing(&["-Ln", "--json"], 1);
-    assert_eq!(listing_rc, run::EXIT_LIST);
+    assert_eq!(listing_rc, crate::session::EXIT_LIST);
     assert!(!listing_err.is_empty());
     let (_, listed_services) = listed
         .split_once("\"services\":[")
