@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ipvsadm_rs::cli::ListFormat;
+use ipvsadm_rs::listing::ListFormat;
 use ipvsadm_rs::model::{Info, ServiceEntry};
 use ipvsadm_rs::names::FakeResolver;
 use ipvsadm_rs::output::{save, text};
