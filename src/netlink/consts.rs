@@ -99,8 +99,7 @@ pub const IPVS_DAEMON_ATTR_MCAST_GROUP6: u16 = 6;
 pub const IPVS_DAEMON_ATTR_MCAST_PORT: u16 = 7;
 pub const IPVS_DAEMON_ATTR_MCAST_TTL: u16 = 8;
 
-// Counter attributes (`IPVS_STATS_ATTR_*`), shared by STATS and STATS64;
-// the kernel pads STATS64 with `IPVS_STATS_ATTR_PAD` (11) attributes.
+// Counter attributes (`IPVS_STATS_ATTR_*`), shared by STATS and STATS64.
 pub const IPVS_STATS_ATTR_CONNS: u16 = 1;
 pub const IPVS_STATS_ATTR_INPKTS: u16 = 2;
 pub const IPVS_STATS_ATTR_OUTPKTS: u16 = 3;
@@ -111,6 +110,8 @@ pub const IPVS_STATS_ATTR_INPPS: u16 = 7;
 pub const IPVS_STATS_ATTR_OUTPPS: u16 = 8;
 pub const IPVS_STATS_ATTR_INBPS: u16 = 9;
 pub const IPVS_STATS_ATTR_OUTBPS: u16 = 10;
+/// Empty attributes that align the 64-bit counters of STATS64.
+pub const IPVS_STATS_ATTR_PAD: u16 = 11;
 
 /// `CTRL_ATTR_FAMILY_ID` (`<linux/genetlink.h>`), in the controller's
 /// answer to the family lookup.

@@ -597,7 +597,7 @@ fn stats64_wins_over_legacy_stats() {
         IPVS_SVC_ATTR_STATS64,
         &[
             nla(IPVS_STATS_ATTR_CONNS, &(1u64 << 40).to_ne_bytes()),
-            nla(11, &[]), // IPVS_STATS_ATTR_PAD
+            nla(IPVS_STATS_ATTR_PAD, &[]),
             nla(IPVS_STATS_ATTR_INPKTS, &u64::MAX.to_ne_bytes()),
         ]
         .concat(),
