@@ -52,7 +52,10 @@ fn stats64(stats: &Stats) -> Vec<u8> {
 /// One dump reply as the kernel sends it: the genl header, then one
 /// container with `attrs`.
 fn reply(cmd: u8, container: u16, attrs: &[u8]) -> Vec<u8> {
-    let mut payload = vec![cmd, 1, 0, 0];
+    // Exactly sized, so that replies lie about as close together as the
+    // messages of a datagram do.
+    let mut payload = Vec::with_capacity(8 + attrs.len());
+    payload.extend_from_slice(&[cmd, 1, 0, 0]);
     nla(&mut payload, container, attrs);
     payload
 }
