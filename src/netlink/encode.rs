@@ -1,63 +1,22 @@
-//! Change requests written straight into the send buffer: the netlink and
-//! genl headers, then the attributes libipvs sends, with nested lengths
-//! patched once their children are written. A large `-R` encodes one
-//! request per line, and building the typed [`super::message::IpvsMessage`]
-//! for each (attribute vectors, a cloned scheduler name, lengths of nested
-//! sets computed again at every level) cost more than the parsing.
+//! Requests written straight into the send buffer: the netlink and genl
+//! headers, then the attributes libipvs (ipvsadm 1.31) sends, in its
+//! order, with nested lengths patched once their children are written. A
+//! large `-R` encodes one request per line, so nothing is built on the
+//! way: no attribute vectors, no cloned names, no lengths computed twice.
+//! The quirks of the encoding are those stated in [`super::consts`].
 //!
-//! The bytes are exactly those of the typed path (`socket::encode` of
-//! `change_request`'s message), which the tests below check for every
-//! kind of change; the encoding quirks are those of [`super::attrs`].
+//! Every request goes through here: the changes ([`change`]) and the
+//! queries ([`query`]).
 
 use std::net::IpAddr;
 
 use netlink_packet_core::NLA_F_NESTED;
 
-use super::convert::{netmask_raw, raw_addr};
-use super::message::{IPVS_GENL_VERSION, IpvsCmd};
+use super::consts::*;
 use crate::backend::Change;
 use crate::model::{
-    Daemon, DaemonState, Dest, Service, ServiceAddr, ServiceId, Timeouts,
+    Daemon, DaemonState, Dest, Netmask, Service, ServiceAddr, ServiceId, Timeouts,
 };
-
-// Attribute numbers (`<linux/ip_vs.h>`), as in `attrs`.
-const CMD_ATTR_SERVICE: u16 = 1;
-const CMD_ATTR_DEST: u16 = 2;
-const CMD_ATTR_DAEMON: u16 = 3;
-const CMD_ATTR_TIMEOUT_TCP: u16 = 4;
-const CMD_ATTR_TIMEOUT_TCP_FIN: u16 = 5;
-const CMD_ATTR_TIMEOUT_UDP: u16 = 6;
-
-const SVC_ATTR_AF: u16 = 1;
-const SVC_ATTR_PROTOCOL: u16 = 2;
-const SVC_ATTR_ADDR: u16 = 3;
-const SVC_ATTR_PORT: u16 = 4;
-const SVC_ATTR_FWMARK: u16 = 5;
-const SVC_ATTR_SCHED_NAME: u16 = 6;
-const SVC_ATTR_FLAGS: u16 = 7;
-const SVC_ATTR_TIMEOUT: u16 = 8;
-const SVC_ATTR_NETMASK: u16 = 9;
-const SVC_ATTR_PE_NAME: u16 = 11;
-
-const DEST_ATTR_ADDR: u16 = 1;
-const DEST_ATTR_PORT: u16 = 2;
-const DEST_ATTR_FWD_METHOD: u16 = 3;
-const DEST_ATTR_WEIGHT: u16 = 4;
-const DEST_ATTR_U_THRESH: u16 = 5;
-const DEST_ATTR_L_THRESH: u16 = 6;
-const DEST_ATTR_ADDR_FAMILY: u16 = 11;
-const DEST_ATTR_TUN_TYPE: u16 = 13;
-const DEST_ATTR_TUN_PORT: u16 = 14;
-const DEST_ATTR_TUN_FLAGS: u16 = 15;
-
-const DAEMON_ATTR_STATE: u16 = 1;
-const DAEMON_ATTR_MCAST_IFN: u16 = 2;
-const DAEMON_ATTR_SYNC_ID: u16 = 3;
-const DAEMON_ATTR_SYNC_MAXLEN: u16 = 4;
-const DAEMON_ATTR_MCAST_GROUP: u16 = 5;
-const DAEMON_ATTR_MCAST_GROUP6: u16 = 6;
-const DAEMON_ATTR_MCAST_PORT: u16 = 7;
-const DAEMON_ATTR_MCAST_TTL: u16 = 8;
 
 /// `sizeof(struct nlattr)`
 const NLA_HEADER_LEN: usize = 4;
@@ -75,7 +34,7 @@ impl<'a> Request<'a> {
     fn begin(
         buf: &'a mut Vec<u8>,
         family_id: u16,
-        cmd: IpvsCmd,
+        cmd: u8,
         flags: u16,
         seq: u32,
     ) -> Request<'a> {
@@ -85,7 +44,7 @@ impl<'a> Request<'a> {
         buf.extend_from_slice(&flags.to_ne_bytes());
         buf.extend_from_slice(&seq.to_ne_bytes());
         buf.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel's
-        buf.extend_from_slice(&[u8::from(cmd), IPVS_GENL_VERSION, 0, 0]);
+        buf.extend_from_slice(&[cmd, IPVS_GENL_VERSION, 0, 0]);
         Request { buf, start }
     }
 
@@ -150,110 +109,117 @@ impl<'a> Request<'a> {
         self.buf[at..at + 2].copy_from_slice(&len.to_ne_bytes());
     }
 
-    /// `convert::service_id_attrs`, nested: what a `GET_DEST` names its
-    /// service by.
+    /// The service's identity alone, nested: what `GET_SERVICE` and
+    /// `GET_DEST` name a service by.
     fn service_id(&mut self, id: &ServiceId) {
-        let at = self.begin_nested(CMD_ATTR_SERVICE);
+        let at = self.begin_nested(IPVS_CMD_ATTR_SERVICE);
         self.service_identity(id);
         self.end_nested(at);
     }
 
     /// The family, then the fwmark or the protocol, address and port.
     fn service_identity(&mut self, id: &ServiceId) {
-        self.u16(SVC_ATTR_AF, id.family.raw());
+        self.u16(IPVS_SVC_ATTR_AF, id.family.raw());
         match id.addr {
-            ServiceAddr::Fwmark(mark) if mark != 0 => self.u32(SVC_ATTR_FWMARK, mark),
+            ServiceAddr::Fwmark(mark) if mark != 0 => {
+                self.u32(IPVS_SVC_ATTR_FWMARK, mark)
+            }
             ServiceAddr::Fwmark(_) => {
-                self.u16(SVC_ATTR_PROTOCOL, 0);
-                self.attr(SVC_ATTR_ADDR, &[0; 16]);
-                self.port(SVC_ATTR_PORT, 0);
+                self.u16(IPVS_SVC_ATTR_PROTOCOL, 0);
+                self.attr(IPVS_SVC_ATTR_ADDR, &[0; 16]);
+                self.port(IPVS_SVC_ATTR_PORT, 0);
             }
             ServiceAddr::Inet {
                 protocol,
                 addr,
                 port,
             } => {
-                self.u16(SVC_ATTR_PROTOCOL, protocol.raw());
-                self.attr(SVC_ATTR_ADDR, &raw_addr(&addr));
-                self.port(SVC_ATTR_PORT, port);
+                self.u16(IPVS_SVC_ATTR_PROTOCOL, protocol.raw());
+                self.attr(IPVS_SVC_ATTR_ADDR, &raw_addr(&addr));
+                self.port(IPVS_SVC_ATTR_PORT, port);
             }
         }
     }
 
-    /// `convert::service_attrs`, nested.
+    /// The whole service, nested, as libipvs sends it for NEW/SET/DEL_SERVICE,
+    /// ZERO and NEW/SET/DEL_DEST: the identity, scheduler, persistence
+    /// engine when set, flags with an all-ones mask (a full replace),
+    /// timeout and netmask.
     fn service(&mut self, svc: &Service) {
-        let at = self.begin_nested(CMD_ATTR_SERVICE);
+        let at = self.begin_nested(IPVS_CMD_ATTR_SERVICE);
         self.service_identity(&svc.id);
-        self.string(SVC_ATTR_SCHED_NAME, &svc.scheduler);
+        self.string(IPVS_SVC_ATTR_SCHED_NAME, &svc.scheduler);
         if let Some(pe) = svc.pe_name.as_deref().filter(|pe| !pe.is_empty()) {
-            self.string(SVC_ATTR_PE_NAME, pe);
+            self.string(IPVS_SVC_ATTR_PE_NAME, pe);
         }
         let mut flags = [0u8; 8];
         flags[..4].copy_from_slice(&svc.flags.bits().to_ne_bytes());
         flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes()); // full replace
-        self.attr(SVC_ATTR_FLAGS, &flags);
-        self.u32(SVC_ATTR_TIMEOUT, svc.timeout);
-        self.u32(SVC_ATTR_NETMASK, netmask_raw(svc.netmask));
+        self.attr(IPVS_SVC_ATTR_FLAGS, &flags);
+        self.u32(IPVS_SVC_ATTR_TIMEOUT, svc.timeout);
+        self.u32(IPVS_SVC_ATTR_NETMASK, netmask_raw(svc.netmask));
         self.end_nested(at);
     }
 
-    /// `convert::dest_attrs`, nested.
+    /// The real server, nested, as libipvs sends it for NEW/SET/DEL_DEST.
     fn dest(&mut self, dest: &Dest) {
-        let at = self.begin_nested(CMD_ATTR_DEST);
-        self.u16(DEST_ATTR_ADDR_FAMILY, dest.family.raw());
-        self.attr(DEST_ATTR_ADDR, &raw_addr(&dest.addr));
-        self.port(DEST_ATTR_PORT, dest.port);
-        self.u32(DEST_ATTR_FWD_METHOD, dest.fwd.raw() & 0x7);
-        self.u32(DEST_ATTR_WEIGHT, dest.weight as u32);
-        self.u8(DEST_ATTR_TUN_TYPE, dest.tun_type.raw());
-        self.port(DEST_ATTR_TUN_PORT, dest.tun_port);
-        self.u16(DEST_ATTR_TUN_FLAGS, dest.tun_flags.bits());
-        self.u32(DEST_ATTR_U_THRESH, dest.u_threshold);
-        self.u32(DEST_ATTR_L_THRESH, dest.l_threshold);
+        let at = self.begin_nested(IPVS_CMD_ATTR_DEST);
+        self.u16(IPVS_DEST_ATTR_ADDR_FAMILY, dest.family.raw());
+        self.attr(IPVS_DEST_ATTR_ADDR, &raw_addr(&dest.addr));
+        self.port(IPVS_DEST_ATTR_PORT, dest.port);
+        self.u32(IPVS_DEST_ATTR_FWD_METHOD, dest.fwd.raw() & 0x7);
+        self.u32(IPVS_DEST_ATTR_WEIGHT, dest.weight as u32);
+        self.u8(IPVS_DEST_ATTR_TUN_TYPE, dest.tun_type.raw());
+        self.port(IPVS_DEST_ATTR_TUN_PORT, dest.tun_port);
+        self.u16(IPVS_DEST_ATTR_TUN_FLAGS, dest.tun_flags.bits());
+        self.u32(IPVS_DEST_ATTR_U_THRESH, dest.u_threshold);
+        self.u32(IPVS_DEST_ATTR_L_THRESH, dest.l_threshold);
         self.end_nested(at);
     }
 
-    /// `convert::daemon_attrs`, nested.
+    /// What libipvs sends to start a daemon: the optional fields only when
+    /// set and non-zero.
     fn start_daemon(&mut self, d: &Daemon) {
-        let at = self.begin_nested(CMD_ATTR_DAEMON);
-        self.u32(DAEMON_ATTR_STATE, d.state.raw());
-        self.string(DAEMON_ATTR_MCAST_IFN, &d.mcast_ifn);
-        self.u32(DAEMON_ATTR_SYNC_ID, d.syncid);
+        let at = self.begin_nested(IPVS_CMD_ATTR_DAEMON);
+        self.u32(IPVS_DAEMON_ATTR_STATE, d.state.raw());
+        self.string(IPVS_DAEMON_ATTR_MCAST_IFN, &d.mcast_ifn);
+        self.u32(IPVS_DAEMON_ATTR_SYNC_ID, d.syncid);
         if let Some(maxlen) = d.sync_maxlen.filter(|&v| v != 0) {
-            self.u16(DAEMON_ATTR_SYNC_MAXLEN, maxlen);
+            self.u16(IPVS_DAEMON_ATTR_SYNC_MAXLEN, maxlen);
         }
         if let Some(port) = d.mcast_port.filter(|&v| v != 0) {
-            self.u16(DAEMON_ATTR_MCAST_PORT, port); // host order, unlike the others
+            self.u16(IPVS_DAEMON_ATTR_MCAST_PORT, port); // host order, unlike the others
         }
         if let Some(ttl) = d.mcast_ttl.filter(|&v| v != 0) {
-            self.u8(DAEMON_ATTR_MCAST_TTL, ttl);
+            self.u8(IPVS_DAEMON_ATTR_MCAST_TTL, ttl);
         }
         match d.mcast_group {
             Some(IpAddr::V6(group)) => {
-                self.attr(DAEMON_ATTR_MCAST_GROUP6, &group.octets())
+                self.attr(IPVS_DAEMON_ATTR_MCAST_GROUP6, &group.octets())
             }
             Some(IpAddr::V4(group)) => {
-                self.attr(DAEMON_ATTR_MCAST_GROUP, &group.octets())
+                self.attr(IPVS_DAEMON_ATTR_MCAST_GROUP, &group.octets())
             }
             None => {}
         }
         self.end_nested(at);
     }
 
-    /// `convert::stop_daemon_attrs`, nested.
+    /// What libipvs sends to stop a daemon: the state, an empty interface
+    /// and the sync id.
     fn stop_daemon(&mut self, state: DaemonState, syncid: u32) {
-        let at = self.begin_nested(CMD_ATTR_DAEMON);
-        self.u32(DAEMON_ATTR_STATE, state.raw());
-        self.string(DAEMON_ATTR_MCAST_IFN, "");
-        self.u32(DAEMON_ATTR_SYNC_ID, syncid);
+        let at = self.begin_nested(IPVS_CMD_ATTR_DAEMON);
+        self.u32(IPVS_DAEMON_ATTR_STATE, state.raw());
+        self.string(IPVS_DAEMON_ATTR_MCAST_IFN, "");
+        self.u32(IPVS_DAEMON_ATTR_SYNC_ID, syncid);
         self.end_nested(at);
     }
 
-    /// `convert::timeout_attrs`.
+    /// The three timeouts, at top level (0 keeps the kernel's).
     fn timeouts(&mut self, t: &Timeouts) {
-        self.u32(CMD_ATTR_TIMEOUT_TCP, t.tcp);
-        self.u32(CMD_ATTR_TIMEOUT_TCP_FIN, t.tcp_fin);
-        self.u32(CMD_ATTR_TIMEOUT_UDP, t.udp);
+        self.u32(IPVS_CMD_ATTR_TIMEOUT_TCP, t.tcp);
+        self.u32(IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t.tcp_fin);
+        self.u32(IPVS_CMD_ATTR_TIMEOUT_UDP, t.udp);
     }
 }
 
@@ -266,43 +232,88 @@ fn patch_len(buf: &mut [u8], start: usize) {
 
 /// libipvs zeroes everything when the service identity is all zeros
 /// (`ipvsadm -Z -t 0.0.0.0:0`), by leaving out the service attribute.
-pub(super) fn zeroes_all(svc: &Service) -> bool {
+fn zeroes_all(svc: &Service) -> bool {
     match svc.id.addr {
         ServiceAddr::Fwmark(mark) => mark == 0,
         ServiceAddr::Inet { addr, port, .. } => addr.is_unspecified() && port == 0,
     }
 }
 
-/// Appends the `GET_DEST` request of the dump of `id`'s real servers: a
-/// listing sends one per service.
-pub fn dest_dump_request(
-    buf: &mut Vec<u8>,
-    family_id: u16,
-    id: &ServiceId,
-    flags: u16,
-    seq: u32,
-) {
-    let mut request = Request::begin(buf, family_id, IpvsCmd::GetDest, flags, seq);
-    request.service_id(id);
+/// The kernel's `union nf_inet_addr`: IPv4 in the first four bytes.
+fn raw_addr(addr: &IpAddr) -> [u8; 16] {
+    let mut raw = [0u8; 16];
+    match addr {
+        IpAddr::V4(a) => raw[..4].copy_from_slice(&a.octets()),
+        IpAddr::V6(a) => raw = a.octets(),
+    }
+    raw
+}
+
+fn netmask_raw(netmask: Netmask) -> u32 {
+    match netmask {
+        // The kernel reads the attribute as a __be32 mask.
+        Netmask::V4(mask) => u32::from_ne_bytes(mask.octets()),
+        Netmask::V6(prefix) => prefix,
+    }
+}
+
+/// A request that reads the table, as libipvs sends it.
+#[derive(Debug, Clone, Copy)]
+pub enum Query<'a> {
+    /// `GET_INFO`: the version and connection table size.
+    Info,
+    /// `GET_SERVICE` dump: every service.
+    Services,
+    /// `GET_SERVICE` of one service, named by its identity.
+    Service(&'a ServiceId),
+    /// `GET_DEST` dump: the real servers of one service (a listing sends
+    /// one per service).
+    Dests(&'a ServiceId),
+    /// `GET_CONFIG`: the timeouts.
+    Timeouts,
+    /// `GET_DAEMON` dump: the sync daemons.
+    Daemons,
+}
+
+impl Query<'_> {
+    /// Whether the kernel answers with a dump (`NLM_F_DUMP`) rather than
+    /// one message.
+    pub fn is_dump(&self) -> bool {
+        matches!(self, Query::Services | Query::Dests(_) | Query::Daemons)
+    }
+}
+
+/// Appends the request for `query` to `buf`: one whole netlink message.
+pub fn query(buf: &mut Vec<u8>, family_id: u16, query: &Query, flags: u16, seq: u32) {
+    let cmd = match query {
+        Query::Info => IPVS_CMD_GET_INFO,
+        Query::Services | Query::Service(_) => IPVS_CMD_GET_SERVICE,
+        Query::Dests(_) => IPVS_CMD_GET_DEST,
+        Query::Timeouts => IPVS_CMD_GET_CONFIG,
+        Query::Daemons => IPVS_CMD_GET_DAEMON,
+    };
+    let mut request = Request::begin(buf, family_id, cmd, flags, seq);
+    match query {
+        Query::Service(id) | Query::Dests(id) => request.service_id(id),
+        Query::Info | Query::Services | Query::Timeouts | Query::Daemons => {}
+    }
     request.finish();
 }
 
-/// Appends the request for `change` to `buf`: one whole netlink message,
-/// the same bytes as the typed message of `change_request` through
-/// `socket::encode`.
+/// Appends the request for `change` to `buf`: one whole netlink message.
 pub fn change(buf: &mut Vec<u8>, family_id: u16, change: &Change, flags: u16, seq: u32) {
     let cmd = match change {
-        Change::AddService(_) => IpvsCmd::NewService,
-        Change::EditService(_) => IpvsCmd::SetService,
-        Change::DelService(_) => IpvsCmd::DelService,
-        Change::Zero(_) => IpvsCmd::Zero,
-        Change::Flush => IpvsCmd::Flush,
-        Change::AddDest(..) => IpvsCmd::NewDest,
-        Change::EditDest(..) => IpvsCmd::SetDest,
-        Change::DelDest(..) => IpvsCmd::DelDest,
-        Change::SetTimeouts(_) => IpvsCmd::SetConfig,
-        Change::StartDaemon(_) => IpvsCmd::NewDaemon,
-        Change::StopDaemon { .. } => IpvsCmd::DelDaemon,
+        Change::AddService(_) => IPVS_CMD_NEW_SERVICE,
+        Change::EditService(_) => IPVS_CMD_SET_SERVICE,
+        Change::DelService(_) => IPVS_CMD_DEL_SERVICE,
+        Change::Zero(_) => IPVS_CMD_ZERO,
+        Change::Flush => IPVS_CMD_FLUSH,
+        Change::AddDest(..) => IPVS_CMD_NEW_DEST,
+        Change::EditDest(..) => IPVS_CMD_SET_DEST,
+        Change::DelDest(..) => IPVS_CMD_DEL_DEST,
+        Change::SetTimeouts(_) => IPVS_CMD_SET_CONFIG,
+        Change::StartDaemon(_) => IPVS_CMD_NEW_DAEMON,
+        Change::StopDaemon { .. } => IPVS_CMD_DEL_DAEMON,
     };
     let mut request = Request::begin(buf, family_id, cmd, flags, seq);
     match change {
@@ -324,277 +335,4 @@ pub fn change(buf: &mut Vec<u8>, family_id: u16, change: &Change, flags: u16, se
         Change::StopDaemon { state, syncid } => request.stop_daemon(*state, *syncid),
     }
     request.finish();
-}
-
-#[cfg(test)]
-mod tests {
-    use std::net::{Ipv4Addr, Ipv6Addr};
-
-    use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST};
-    use proptest::prelude::*;
-
-    use super::*;
-    use crate::model::{
-        Family, FwdMethod, Netmask, Protocol, ServiceFlags, ServiceId, Stats,
-        TunnelFlags, TunnelType,
-    };
-    use crate::netlink::change_request;
-    use crate::netlink::socket::encode;
-
-    fn family() -> impl Strategy<Value = Family> {
-        prop_oneof![Just(Family::Inet), Just(Family::Inet6)]
-    }
-
-    fn addr(family: Family) -> BoxedStrategy<IpAddr> {
-        match family {
-            Family::Inet => any::<[u8; 4]>()
-                .prop_map(|o| IpAddr::V4(Ipv4Addr::from(o)))
-                .boxed(),
-            Family::Inet6 => prop_oneof![
-                Just(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
-                any::<[u8; 16]>().prop_map(|o| IpAddr::V6(Ipv6Addr::from(o))),
-            ]
-            .boxed(),
-        }
-    }
-
-    fn protocol() -> impl Strategy<Value = Protocol> {
-        prop_oneof![
-            Just(Protocol::Tcp),
-            Just(Protocol::Udp),
-            Just(Protocol::Sctp),
-            any::<u16>().prop_map(Protocol::from_raw),
-        ]
-    }
-
-    /// Names of every length, multi-byte characters included.
-    fn name() -> impl Strategy<Value = String> {
-        prop_oneof![
-            Just(String::new()),
-            Just("rr".to_string()),
-            "[a-z]{1,16}",
-            ".{0,20}",
-        ]
-    }
-
-    fn service() -> impl Strategy<Value = Service> {
-        let addr = family().prop_flat_map(|family| {
-            let inet = (protocol(), addr(family), any::<u16>()).prop_map(
-                |(protocol, addr, port)| ServiceAddr::Inet {
-                    protocol,
-                    addr,
-                    port,
-                },
-            );
-            let fwmark =
-                prop_oneof![Just(0u32), any::<u32>()].prop_map(ServiceAddr::Fwmark);
-            (Just(family), prop_oneof![inet, fwmark])
-        });
-        (
-            addr,
-            name(),
-            proptest::option::of(name()),
-            any::<u32>(),
-            any::<u32>(),
-            any::<u32>(),
-        )
-            .prop_map(
-                |((family, addr), scheduler, pe_name, flags, timeout, mask)| Service {
-                    id: ServiceId { family, addr },
-                    scheduler,
-                    pe_name,
-                    flags: ServiceFlags::from_bits_retain(flags),
-                    timeout,
-                    netmask: match family {
-                        Family::Inet => Netmask::V4(Ipv4Addr::from(mask)),
-                        Family::Inet6 => Netmask::V6(mask % 129),
-                    },
-                    stats: Stats::default(),
-                },
-            )
-    }
-
-    fn dest() -> impl Strategy<Value = Dest> {
-        let fwd = prop_oneof![
-            Just(FwdMethod::Masq),
-            Just(FwdMethod::Local),
-            Just(FwdMethod::Tunnel),
-            Just(FwdMethod::Route),
-            any::<u32>().prop_map(FwdMethod::from_raw),
-        ];
-        let tun_type = prop_oneof![
-            Just(TunnelType::Ipip),
-            Just(TunnelType::Gue),
-            Just(TunnelType::Gre),
-            any::<u8>().prop_map(TunnelType::from_raw),
-        ];
-        (
-            family().prop_flat_map(|f| (Just(f), addr(f))),
-            any::<u16>(),
-            fwd,
-            any::<i32>(),
-            (any::<u32>(), any::<u32>(), any::<u32>()),
-            (tun_type, any::<u16>(), any::<u16>()),
-        )
-            .prop_map(
-                |((family, addr), port, fwd, weight, (u, l, conns), (tt, tp, tf))| Dest {
-                    family,
-                    addr,
-                    port,
-                    fwd,
-                    weight,
-                    u_threshold: u,
-                    l_threshold: l,
-                    active_conns: conns,
-                    inact_conns: conns,
-                    persist_conns: conns,
-                    tun_type: tt,
-                    tun_port: tp,
-                    tun_flags: TunnelFlags::from_bits_retain(tf),
-                    stats: Stats::default(),
-                },
-            )
-    }
-
-    fn state() -> impl Strategy<Value = DaemonState> {
-        prop_oneof![Just(DaemonState::Master), Just(DaemonState::Backup)]
-    }
-
-    fn daemon() -> impl Strategy<Value = Daemon> {
-        let group = proptest::option::of(prop_oneof![
-            any::<[u8; 4]>().prop_map(|o| IpAddr::V4(Ipv4Addr::from(o))),
-            any::<[u8; 16]>().prop_map(|o| IpAddr::V6(Ipv6Addr::from(o))),
-        ]);
-        (
-            state(),
-            name(),
-            any::<u32>(),
-            proptest::option::of(prop_oneof![Just(0u16), any::<u16>()]),
-            group,
-            proptest::option::of(prop_oneof![Just(0u16), any::<u16>()]),
-            proptest::option::of(prop_oneof![Just(0u8), any::<u8>()]),
-        )
-            .prop_map(
-                |(
-                    state,
-                    mcast_ifn,
-                    syncid,
-                    sync_maxlen,
-                    mcast_group,
-                    mcast_port,
-                    mcast_ttl,
-                )| {
-                    Daemon {
-                        state,
-                        mcast_ifn,
-                        syncid,
-                        sync_maxlen,
-                        mcast_group,
-                        mcast_port,
-                        mcast_ttl,
-                    }
-                },
-            )
-    }
-
-    fn change_strategy() -> impl Strategy<Value = Change> {
-        prop_oneof![
-            service().prop_map(Change::AddService),
-            service().prop_map(Change::EditService),
-            service().prop_map(Change::DelService),
-            proptest::option::of(service()).prop_map(Change::Zero),
-            Just(Change::Flush),
-            (service(), dest()).prop_map(|(s, d)| Change::AddDest(s, d)),
-            (service(), dest()).prop_map(|(s, d)| Change::EditDest(s, d)),
-            (service(), dest()).prop_map(|(s, d)| Change::DelDest(s, d)),
-            (any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(tcp, tcp_fin, udp)| {
-                Change::SetTimeouts(Timeouts { tcp, tcp_fin, udp })
-            }),
-            daemon().prop_map(Change::StartDaemon),
-            (state(), any::<u32>())
-                .prop_map(|(state, syncid)| Change::StopDaemon { state, syncid }),
-        ]
-    }
-
-    fn typed(family_id: u16, change: &Change, flags: u16, seq: u32) -> Vec<u8> {
-        let mut buf = Vec::new();
-        encode(&mut buf, family_id, change_request(change).1, flags, seq);
-        buf
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
-
-        /// Every kind of change encodes to the bytes of the typed path,
-        /// appended after whatever the buffer already holds.
-        #[test]
-        fn direct_encoding_is_byte_for_byte_the_typed_one(
-            changes in proptest::collection::vec(change_strategy(), 1..4),
-            family_id in any::<u16>(),
-            seq in any::<u32>(),
-            ack in any::<bool>(),
-        ) {
-            let flags = if ack { NLM_F_REQUEST | NLM_F_ACK } else { NLM_F_REQUEST };
-            let mut direct = vec![0xaa; 3];
-            let mut expected = direct.clone();
-            for (i, c) in changes.iter().enumerate() {
-                let seq = seq.wrapping_add(i as u32);
-                change(&mut direct, family_id, c, flags, seq);
-                expected.extend(typed(family_id, c, flags, seq));
-            }
-            prop_assert_eq!(direct, expected);
-        }
-    }
-
-    proptest! {
-        /// The real-server dump request too: the bytes of the typed
-        /// `GET_DEST` with the service's identity.
-        #[test]
-        fn dest_dump_requests_are_the_typed_ones(
-            svc in service(),
-            family_id in any::<u16>(),
-            seq in any::<u32>(),
-        ) {
-            use netlink_packet_core::NLM_F_DUMP;
-            use crate::netlink::attrs::IpvsAttr;
-            use crate::netlink::convert::service_id_attrs;
-            use crate::netlink::message::IpvsMessage;
-            let flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP;
-            let mut direct = vec![0x55; 5];
-            dest_dump_request(&mut direct, family_id, &svc.id, flags, seq);
-            let mut expected = vec![0x55; 5];
-            let typed = IpvsMessage::new(
-                IpvsCmd::GetDest,
-                vec![IpvsAttr::Service(service_id_attrs(&svc.id))],
-            );
-            encode(&mut expected, family_id, typed, flags, seq);
-            prop_assert_eq!(direct, expected);
-        }
-    }
-
-    #[test]
-    fn zeroing_everything_leaves_the_service_out() {
-        let all = Service {
-            id: ServiceId {
-                family: Family::Inet,
-                addr: ServiceAddr::Inet {
-                    protocol: Protocol::Tcp,
-                    addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-                    port: 0,
-                },
-            },
-            scheduler: String::new(),
-            pe_name: None,
-            flags: ServiceFlags::empty(),
-            timeout: 0,
-            netmask: Netmask::V4(Ipv4Addr::BROADCAST),
-            stats: Stats::default(),
-        };
-        for zero in [Change::Zero(None), Change::Zero(Some(all))] {
-            let mut buf = Vec::new();
-            change(&mut buf, 0x20, &zero, NLM_F_REQUEST, 1);
-            assert_eq!(buf.len(), 20, "headers only");
-            assert_eq!(buf, typed(0x20, &zero, NLM_F_REQUEST, 1));
-        }
-    }
 }

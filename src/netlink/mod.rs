@@ -1,48 +1,50 @@
 //! The kernel backend: IPVS over generic netlink.
 //!
-//! - [`attrs`]: typed attribute sets of the `IPVS` family;
-//! - [`message`]: the family's message (`GenlFamily` for netlink-packet-generic);
-//! - [`convert`]: model values to and from attribute sets, as libipvs does;
-//! - [`encode`]: change requests written straight into the send buffer;
+//! - [`consts`]: the family's numbers (`<linux/ip_vs.h>`) and the
+//!   kernel's encoding quirks;
+//! - [`encode`]: every request, written straight into the send buffer;
+//! - [`decode`]: every reply, read in place into the model;
 //! - [`socket`]: one socket, sequence numbers, batching, dumps.
 //!
 //! One socket per [`NetlinkIpvs`] (and one for real-server dumps), the
 //! family id resolved once, buffers reused across requests. Batches
 //! ([`IpvsBackend::apply`]) are sent many requests per `sendto()`, each
 //! under its own sequence number; only the last of a datagram asks for an
-//! ack. Service and destination dumps are decoded in place, straight into
-//! the model, because listings are where the volume is; changes and the
-//! real-server dump requests are encoded straight into the send buffer
-//! ([`encode`]), because restores and listings send one per line or
-//! service; everything else goes through the typed [`message::IpvsMessage`].
+//! ack. There is one codec per direction, without intermediate attribute
+//! values: requests are encoded straight into the send buffer, because
+//! restores and listings send one per line or service, and replies are
+//! decoded in place, because listings are where the volume is. Only the
+//! family lookup goes through netlink-packet-generic's controller messages.
 //!
 //! Requests carry exactly the attributes libipvs (ipvsadm 1.31) sends, so
 //! the kernel answers with the same errnos; callers pick the wording from
 //! [`crate::error::Op`].
 
-pub mod attrs;
-pub mod convert;
+pub mod consts;
+pub mod decode;
 pub mod encode;
-pub mod message;
 pub mod socket;
 
 use std::process::{Command, Stdio};
 
-use netlink_packet_core::{NLM_F_REQUEST, NlasIterator, ParseableParametrized};
+use netlink_packet_core::{DecodeError, NLM_F_REQUEST, NlasIterator};
+use netlink_packet_generic::constants::GENL_ID_CTRL;
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
-use netlink_packet_generic::{GenlHeader, constants::GENL_ID_CTRL};
 
-use self::attrs::{IPVS_CMD_ATTR_DEST, IPVS_CMD_ATTR_SERVICE, IpvsAttr};
-use self::convert::*;
-use self::message::{IPVS_FAMILY_NAME, IpvsCmd, IpvsMessage};
+use self::consts::{
+    CTRL_ATTR_FAMILY_ID, IPVS_CMD_ATTR_DAEMON, IPVS_CMD_ATTR_DEST, IPVS_CMD_ATTR_SERVICE,
+    IPVS_GENL_NAME,
+};
+use self::decode::{
+    daemon_in, dest_in, each_nested_in_reply, info_in, service_in, timeouts_in,
+};
+use self::encode::Query;
 use self::socket::{GenlSocket, IncomingKind, SEND_CHUNK_BYTES, Step};
 use crate::backend::{Change, IpvsBackend, Result};
 use crate::error::{IpvsError, Op};
 use crate::model::{Daemon, DaemonState, Dest, Info, Service, ServiceId, Timeouts};
 
-/// `CTRL_ATTR_FAMILY_ID`
-const CTRL_ATTR_FAMILY_ID: u16 = 1;
 /// What ipvsadm runs when the family is missing: fixed path, fixed args.
 const MODPROBE: &str = "/sbin/modprobe";
 
@@ -95,15 +97,9 @@ impl NetlinkIpvs {
         self.family_id
     }
 
-    /// Sends one request and feeds the payload (genl header onwards) of
-    /// every reply message to `on_reply`.
-    fn call_raw<F>(
-        &mut self,
-        op: Op,
-        request: IpvsMessage,
-        dump: bool,
-        on_reply: F,
-    ) -> Result<()>
+    /// Sends `query` and feeds the payload (genl header onwards) of every
+    /// reply message to `on_reply`.
+    fn call_raw<F>(&mut self, op: Op, query: Query, on_reply: F) -> Result<()>
     where
         F: FnMut(&[u8]) -> Result<()>,
     {
@@ -113,8 +109,8 @@ impl NetlinkIpvs {
             family_id,
             &mut self.send_buf,
             op,
-            dump,
-            |buf, flags, seq| socket::encode(buf, family_id, request, flags, seq),
+            query.is_dump(),
+            |buf, flags, seq| encode::query(buf, family_id, &query, flags, seq),
             on_reply,
         )
     }
@@ -129,29 +125,10 @@ impl NetlinkIpvs {
         }
     }
 
-    /// Sends one request and feeds every decoded reply to `on_reply`.
-    fn call<F>(
-        &mut self,
-        op: Op,
-        request: IpvsMessage,
-        dump: bool,
-        mut on_reply: F,
-    ) -> Result<()>
-    where
-        F: FnMut(IpvsMessage) -> Result<()>,
-    {
-        self.call_raw(op, request, dump, |payload| on_reply(decode_ipvs(payload)?))
-    }
-
-    /// Services of a `GET_SERVICE` reply, decoded in place.
-    fn call_services(
-        &mut self,
-        op: Op,
-        request: IpvsMessage,
-        dump: bool,
-    ) -> Result<Vec<Service>> {
+    /// Services of a `GET_SERVICE` reply.
+    fn call_services(&mut self, op: Op, query: Query) -> Result<Vec<Service>> {
         let mut services = Vec::new();
-        self.call_raw(op, request, dump, |payload| {
+        self.call_raw(op, query, |payload| {
             each_nested_in_reply(payload, IPVS_CMD_ATTR_SERVICE, |svc| {
                 services.push(service_in(svc)?);
                 Ok(())
@@ -161,12 +138,18 @@ impl NetlinkIpvs {
         Ok(services)
     }
 
-    /// A request answered by one message (`GET_INFO`, `GET_CONFIG`, single
-    /// `GET_SERVICE`).
-    fn call_one(&mut self, op: Op, request: IpvsMessage) -> Result<IpvsMessage> {
+    /// A query answered by one message (`GET_INFO`, `GET_CONFIG`), read by
+    /// `decode`.
+    fn call_one<T>(
+        &mut self,
+        op: Op,
+        query: Query,
+        decode: impl Fn(&[u8]) -> std::result::Result<T, DecodeError>,
+    ) -> Result<T> {
         let mut reply = None;
-        self.call(op, request, false, |msg| {
-            reply.get_or_insert(msg);
+        self.call_raw(op, query, |payload| {
+            let decoded = decode(payload).map_err(decode_err)?;
+            reply.get_or_insert(decoded);
             Ok(())
         })?;
         reply.ok_or_else(|| IpvsError::Decode(format!("no reply to {op}")))
@@ -304,7 +287,7 @@ fn dests_on(
         send_buf,
         Op::GetDests,
         true,
-        |buf, flags, seq| encode::dest_dump_request(buf, family_id, id, flags, seq),
+        |buf, flags, seq| encode::query(buf, family_id, &Query::Dests(id), flags, seq),
         |payload| {
             each_nested_in_reply(payload, IPVS_CMD_ATTR_DEST, |dest| {
                 dests.push(dest_in(dest, family)?);
@@ -317,21 +300,11 @@ fn dests_on(
     Ok(())
 }
 
-/// Decodes a reply payload (genl header onwards) into the typed message.
-/// Public for the fuzz targets only.
-#[doc(hidden)]
-pub fn decode_ipvs(payload: &[u8]) -> Result<IpvsMessage> {
-    let header =
-        GenlHeader::parse(payload).map_err(|e| IpvsError::Decode(e.to_string()))?;
-    IpvsMessage::parse_with_param(&payload[4..], header)
-        .map_err(|e| IpvsError::Decode(e.to_string()))
-}
-
 /// The family id, `None` when the kernel has no `IPVS` family.
 fn resolve_family(socket: &mut GenlSocket) -> Result<Option<u16>> {
     let request = GenlCtrl {
         cmd: GenlCtrlCmd::GetFamily,
-        nlas: vec![GenlCtrlAttrs::FamilyName(IPVS_FAMILY_NAME.to_string())],
+        nlas: vec![GenlCtrlAttrs::FamilyName(IPVS_GENL_NAME.to_string())],
     };
     let mut buf = Vec::with_capacity(64);
     let mut id = None;
@@ -397,45 +370,6 @@ fn load_ipvs_module() {
         .status();
 }
 
-#[cfg(test)]
-fn service_msg(cmd: IpvsCmd, svc: &Service) -> IpvsMessage {
-    IpvsMessage::new(cmd, vec![IpvsAttr::Service(service_attrs(svc))])
-}
-
-#[cfg(test)]
-fn dest_msg(cmd: IpvsCmd, svc: &Service, dest: &Dest) -> IpvsMessage {
-    IpvsMessage::new(
-        cmd,
-        vec![
-            IpvsAttr::Service(service_attrs(svc)),
-            IpvsAttr::Dest(dest_attrs(dest)),
-        ],
-    )
-}
-
-#[cfg(test)]
-/// libipvs zeroes everything when the service identity is all zeros
-/// (`ipvsadm -Z -t 0.0.0.0:0`), by leaving out the service attribute.
-fn zero_msg(svc: Option<&Service>) -> IpvsMessage {
-    match svc {
-        Some(svc) if !encode::zeroes_all(svc) => service_msg(IpvsCmd::Zero, svc),
-        _ => IpvsMessage::new(IpvsCmd::Zero, vec![]),
-    }
-}
-
-#[cfg(test)]
-fn start_daemon_msg(d: &Daemon) -> IpvsMessage {
-    IpvsMessage::new(IpvsCmd::NewDaemon, vec![IpvsAttr::Daemon(daemon_attrs(d))])
-}
-
-#[cfg(test)]
-fn stop_daemon_msg(state: DaemonState, syncid: u32) -> IpvsMessage {
-    IpvsMessage::new(
-        IpvsCmd::DelDaemon,
-        vec![IpvsAttr::Daemon(stop_daemon_attrs(state, syncid))],
-    )
-}
-
 /// The error wording of one change.
 fn change_op(change: &Change) -> Op {
     match change {
@@ -453,54 +387,23 @@ fn change_op(change: &Change) -> Op {
     }
 }
 
-/// The request and error wording of one change, as a typed message: the
-/// reference [`encode::change`] is tested against.
-#[cfg(test)]
-fn change_request(change: &Change) -> (Op, IpvsMessage) {
-    match change {
-        Change::AddService(s) => (Op::AddService, service_msg(IpvsCmd::NewService, s)),
-        Change::EditService(s) => (Op::EditService, service_msg(IpvsCmd::SetService, s)),
-        Change::DelService(s) => (Op::DelService, service_msg(IpvsCmd::DelService, s)),
-        Change::Zero(s) => (Op::ZeroService, zero_msg(s.as_ref())),
-        Change::Flush => (Op::Flush, IpvsMessage::new(IpvsCmd::Flush, vec![])),
-        Change::AddDest(s, d) => (Op::AddDest, dest_msg(IpvsCmd::NewDest, s, d)),
-        Change::EditDest(s, d) => (Op::EditDest, dest_msg(IpvsCmd::SetDest, s, d)),
-        Change::DelDest(s, d) => (Op::DelDest, dest_msg(IpvsCmd::DelDest, s, d)),
-        Change::SetTimeouts(t) => (
-            Op::SetTimeouts,
-            IpvsMessage::new(IpvsCmd::SetConfig, timeout_attrs(t)),
-        ),
-        Change::StartDaemon(d) => (Op::StartDaemon, start_daemon_msg(d)),
-        Change::StopDaemon { state, syncid } => {
-            (Op::StopDaemon, stop_daemon_msg(*state, *syncid))
-        }
-    }
-}
-
-fn decode_err(e: netlink_packet_core::DecodeError) -> IpvsError {
+fn decode_err(e: DecodeError) -> IpvsError {
     IpvsError::Decode(e.to_string())
 }
 
 impl IpvsBackend for NetlinkIpvs {
     fn info(&mut self) -> Result<Info> {
-        let reply =
-            self.call_one(Op::GetInfo, IpvsMessage::new(IpvsCmd::GetInfo, vec![]))?;
-        info_from_attrs(&reply.attrs).map_err(decode_err)
+        self.call_one(Op::GetInfo, Query::Info, info_in)
     }
 
     fn services(&mut self) -> Result<Vec<Service>> {
-        let request = IpvsMessage::new(IpvsCmd::GetService, vec![]);
-        let mut services = self.call_services(Op::GetServices, request, true)?;
+        let mut services = self.call_services(Op::GetServices, Query::Services)?;
         drop_repeats(&mut services, |s| s.id);
         Ok(services)
     }
 
     fn service(&mut self, id: &ServiceId) -> Result<Service> {
-        let request = IpvsMessage::new(
-            IpvsCmd::GetService,
-            vec![IpvsAttr::Service(service_id_attrs(id))],
-        );
-        let mut services = self.call_services(Op::GetService, request, false)?;
+        let mut services = self.call_services(Op::GetService, Query::Service(id))?;
         services.pop().ok_or_else(|| {
             IpvsError::Decode("GET_SERVICE reply without a service".into())
         })
@@ -572,11 +475,7 @@ impl IpvsBackend for NetlinkIpvs {
     }
 
     fn timeouts(&mut self) -> Result<Timeouts> {
-        let reply = self.call_one(
-            Op::GetTimeouts,
-            IpvsMessage::new(IpvsCmd::GetConfig, vec![]),
-        )?;
-        Ok(timeouts_from_attrs(&reply.attrs))
+        self.call_one(Op::GetTimeouts, Query::Timeouts, timeouts_in)
     }
 
     fn set_timeouts(&mut self, t: &Timeouts) -> Result<()> {
@@ -585,14 +484,12 @@ impl IpvsBackend for NetlinkIpvs {
 
     fn daemons(&mut self) -> Result<Vec<Daemon>> {
         let mut daemons = Vec::new();
-        let request = IpvsMessage::new(IpvsCmd::GetDaemon, vec![]);
-        self.call(Op::GetDaemons, request, true, |msg| {
-            for attr in &msg.attrs {
-                if let IpvsAttr::Daemon(attrs) = attr {
-                    daemons.push(daemon_from_attrs(attrs).map_err(decode_err)?);
-                }
-            }
-            Ok(())
+        self.call_raw(Op::GetDaemons, Query::Daemons, |payload| {
+            each_nested_in_reply(payload, IPVS_CMD_ATTR_DAEMON, |daemon| {
+                daemons.push(daemon_in(daemon)?);
+                Ok(())
+            })
+            .map_err(decode_err)
         })?;
         Ok(daemons)
     }

@@ -380,7 +380,9 @@ impl GenlSocket {
     }
 }
 
-/// Appends one finished netlink message carrying `payload` to `buf`.
+/// Appends one finished netlink message carrying `payload` to `buf`: the
+/// controller's family lookup, which netlink-packet-generic spells out
+/// (the `IPVS` requests are [`super::encode`]'s).
 pub fn encode<M>(buf: &mut Vec<u8>, family_id: u16, payload: M, flags: u16, seq: u32)
 where
     M: GenlFamily + Emitable + Debug,
@@ -398,7 +400,7 @@ where
 }
 
 /// Adds `NLM_F_ACK` to the flags of the message that starts at `offset`
-/// in `buf` (as written by [`encode`]).
+/// in `buf`.
 pub fn request_ack(buf: &mut [u8], offset: usize) {
     // nlmsghdr: len u32, type u16, flags u16 (native endian), ...
     let at = offset + 6;
