@@ -2,7 +2,6 @@
 //! Prometheus text. (ipvsadm's own text formats live in [`crate::output`].)
 
 pub mod json;
-pub(crate) mod json_writer;
 pub mod prometheus;
 pub mod table;
 
@@ -84,9 +83,9 @@ pub fn list(
     }
 }
 
-/// The table as one JSON document, written a service at a time as its real
-/// servers are read (the bytes of [`json::table`] serialized whole): a
-/// listing of any size holds one service's real servers, as `-Ln` does.
+/// The table as one JSON document, serialized a service at a time as its
+/// real servers are read: a listing of any size holds one service's real
+/// servers, as `-Ln` does.
 fn stream_json_table(
     s: &mut Session,
     list: &ListCmd,
@@ -98,34 +97,46 @@ fn stream_json_table(
         Ok(services) => services,
         Err(e) => return listing_failed(io, &e),
     };
-    let out = &mut *io.stdout;
-    let mut doc =
-        json_writer::JsonWriter::new(Vec::with_capacity(JSON_CHUNK * 2), pretty);
-    doc.begin_table(&s.info);
-    let result = run::for_each_entry(s.ipvs, services, |entry| {
-        if !nosort {
-            crate::output::sort::sort_dests(&mut entry.dests);
+    let ipvs = &mut *s.ipvs;
+    let mut kernel_error = None;
+    let listed = json::StreamedServices::new(|write_service| {
+        let result = run::for_each_entry(ipvs, services, |entry| {
+            if !nosort {
+                crate::output::sort::sort_dests(&mut entry.dests);
+            }
+            write_service(entry).map_err(|json::Stopped| io::ErrorKind::Other.into())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(run::ListingError::Kernel(e)) => {
+                kernel_error = Some(e);
+                Err(json::Stopped)
+            }
+            Err(run::ListingError::Output(_)) => Err(json::Stopped),
         }
-        doc.service(&entry.service, &entry.dests);
-        // Large writes: one call through `dyn Write` per chunk.
-        if doc.buf.len() >= JSON_CHUNK {
-            out.write_all(&doc.buf)?;
-            doc.buf.clear();
-        }
-        Ok(())
     });
-    match result {
-        Ok(()) => doc.end_table(),
+    let doc = json::JsonTable {
+        schema_version: json::SCHEMA_VERSION,
+        ipvs: (&s.info).into(),
+        services: listed,
+    };
+    let mut buf = Vec::with_capacity(json::JSON_CHUNK * 2);
+    let mut out = json::Chunked::new(&mut *io.stdout, &mut buf);
+    let written = json::serialize_into(&mut out, &doc, pretty);
+    drop(doc);
+    match (written, kernel_error) {
+        (Ok(()), _) => {
+            out.write_pending()?;
+            Ok(0)
+        }
         // What was listed before the kernel failed, as `-Ln` shows it.
-        Err(run::ListingError::Kernel(_)) => {}
-        Err(run::ListingError::Output(_)) => doc.buf.clear(),
+        (Err(_), Some(e)) => {
+            out.write_pending()?;
+            listing_failed(io, &e)
+        }
+        (Err(e), None) => Err(e.into()),
     }
-    out.write_all(&doc.buf)?;
-    run::finish_listing(io, result)
 }
-
-/// How much of a streamed JSON document is written at once.
-pub(crate) const JSON_CHUNK: usize = 64 * 1024;
 
 /// Reports a listing that could not be read exactly as the text listing
 /// does (`No such service` for a missing single service), status 1.
@@ -175,9 +186,7 @@ pub fn write_entries(
             let entries = &*raw;
             match style {
                 OutputStyle::Json => {
-                    let mut doc = Vec::new();
-                    json::write_table(&mut doc, &s.info, entries, pretty);
-                    io.stdout.write_all(&doc)
+                    json::write(io.stdout, &json::table(&s.info, entries), pretty)
                 }
                 OutputStyle::Prometheus => {
                     io.stdout.write_all(prometheus::render(entries).as_bytes())
