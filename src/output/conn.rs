@@ -85,12 +85,8 @@ impl ConnEntry {
     /// The protocol name `getservbyport` is asked with (1.31 knows these
     /// three; other protocols keep numeric ports).
     fn service_proto(&self) -> Option<&'static str> {
-        match self.protocol.as_str() {
-            "TCP" => Some("tcp"),
-            "UDP" => Some("udp"),
-            "SCTP" => Some("sctp"),
-            _ => None,
-        }
+        crate::render::name_table::protocol_by_upper(&self.protocol)
+            .map(|names| names.lower)
     }
 }
 

@@ -46,10 +46,12 @@ use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use crate::model::{
-    Daemon, Dest, Family, FwdMethod, Info, Netmask, Protocol, Service, ServiceAddr,
-    ServiceEntry, ServiceFlags, Stats, Timeouts, TunnelFlags, TunnelType,
+    Daemon, Dest, FwdMethod, Info, Netmask, Service, ServiceAddr, ServiceEntry,
+    ServiceFlags, Stats, Timeouts, TunnelFlags, TunnelType,
 };
 use crate::output::conn::ConnEntry;
+
+use super::name_table;
 
 /// The current schema version. Bumped only for breaking changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -326,12 +328,7 @@ pub struct ServiceFlagNames(pub ServiceFlags);
 
 impl Serialize for ServiceFlagNames {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(
-            SERVICE_FLAG_NAMES
-                .into_iter()
-                .filter(|(bit, _)| self.0.contains(*bit))
-                .map(|(_, name)| name),
-        )
+        serializer.collect_seq(name_table::flag_names(&name_table::SERVICE_FLAGS, self.0))
     }
 }
 
@@ -344,7 +341,7 @@ pub struct SchedFlagNames<'a> {
 
 impl Serialize for SchedFlagNames<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(sched_flag_name_iter(self.scheduler, self.flags))
+        serializer.collect_seq(name_table::sched_flags(self.scheduler, self.flags))
     }
 }
 
@@ -354,12 +351,7 @@ pub struct TunnelFlagNames(pub TunnelFlags);
 
 impl Serialize for TunnelFlagNames {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(
-            TUNNEL_FLAG_NAMES
-                .into_iter()
-                .filter(|(bit, _)| self.0.contains(*bit))
-                .map(|(_, name)| name),
-        )
+        serializer.collect_seq(name_table::flag_names(&name_table::TUNNEL_FLAGS, self.0))
     }
 }
 
@@ -456,59 +448,6 @@ impl Serialize for ConnectionList<'_> {
     }
 }
 
-// The schema's names.
-
-pub(crate) fn family_name(f: Family) -> &'static str {
-    match f {
-        Family::Inet => "inet",
-        Family::Inet6 => "inet6",
-    }
-}
-
-/// `None` for protocols without a name: they are written as the number.
-pub(crate) fn protocol_name(p: Protocol) -> Option<&'static str> {
-    match p {
-        Protocol::Tcp => Some("tcp"),
-        Protocol::Udp => Some("udp"),
-        Protocol::Sctp => Some("sctp"),
-        Protocol::Other(_) => None,
-    }
-}
-
-pub(crate) fn fwd_method_name(f: FwdMethod) -> &'static str {
-    match f {
-        FwdMethod::Masq => "masq",
-        FwdMethod::Local => "local",
-        FwdMethod::Tunnel => "tunnel",
-        FwdMethod::Route => "route",
-        FwdMethod::Other(4) => "bypass",
-        FwdMethod::Other(_) => "unknown",
-    }
-}
-
-/// `None` for tunnel types without a name: they are written as the number.
-pub(crate) fn tun_type_name(t: TunnelType) -> Option<&'static str> {
-    match t {
-        TunnelType::Ipip => Some("ipip"),
-        TunnelType::Gue => Some("gue"),
-        TunnelType::Gre => Some("gre"),
-        TunnelType::Other(_) => None,
-    }
-}
-
-/// `"flags"` of a service, in this order.
-pub(crate) const SERVICE_FLAG_NAMES: [(ServiceFlags, &str); 3] = [
-    (ServiceFlags::PERSISTENT, "persistent"),
-    (ServiceFlags::HASHED, "hashed"),
-    (ServiceFlags::ONEPACKET, "one_packet"),
-];
-
-/// `"tun_flags"` of a tunnel real server, in this order.
-pub(crate) const TUNNEL_FLAG_NAMES: [(TunnelFlags, &str); 2] = [
-    (TunnelFlags::CSUM, "csum"),
-    (TunnelFlags::REMCSUM, "remcsum"),
-];
-
 impl From<&Stats> for JsonStats {
     fn from(s: &Stats) -> Self {
         JsonStats {
@@ -544,28 +483,6 @@ impl From<&Info> for JsonInfo {
     }
 }
 
-/// Scheduler flag names as `-b` accepts them, per scheduler (ipvsadm's
-/// display rules: `sh`/`mh` have their own names and no third flag).
-pub(crate) fn sched_flag_name_iter(
-    scheduler: &str,
-    flags: ServiceFlags,
-) -> impl Iterator<Item = &'static str> {
-    let names: [Option<&'static str>; 3] = match scheduler {
-        "sh" => [Some("sh-fallback"), Some("sh-port"), None],
-        "mh" => [Some("mh-fallback"), Some("mh-port"), None],
-        _ => [Some("flag-1"), Some("flag-2"), Some("flag-3")],
-    };
-    [
-        ServiceFlags::SCHED1,
-        ServiceFlags::SCHED2,
-        ServiceFlags::SCHED3,
-    ]
-    .into_iter()
-    .zip(names)
-    .filter(move |(bit, _)| flags.contains(*bit))
-    .filter_map(|(_, name)| name)
-}
-
 impl<'a> JsonService<'a> {
     /// `service` with `dests` (in listing order) as its real servers.
     pub fn new(s: &'a Service, dests: &'a [Dest]) -> JsonService<'a> {
@@ -575,7 +492,10 @@ impl<'a> JsonService<'a> {
                 addr,
                 port,
             } => (
-                Some(NameOrNumber::new(protocol_name(protocol), protocol.raw())),
+                Some(NameOrNumber::new(
+                    name_table::protocol(protocol).map(|names| names.lower),
+                    protocol.raw(),
+                )),
                 Some(Addr(addr)),
                 Some(port),
                 None,
@@ -587,7 +507,7 @@ impl<'a> JsonService<'a> {
             Netmask::V6(p) => (None, Some(p)),
         };
         JsonService {
-            af: family_name(s.id.family),
+            af: name_table::family(s.id.family),
             protocol,
             addr,
             port,
@@ -620,10 +540,10 @@ impl From<&Dest> for JsonRealServer {
     fn from(d: &Dest) -> Self {
         let tunnel = d.fwd == FwdMethod::Tunnel;
         JsonRealServer {
-            af: family_name(d.family),
+            af: name_table::family(d.family),
             addr: Addr(d.addr),
             port: d.port,
-            fwd_method: fwd_method_name(d.fwd),
+            fwd_method: name_table::fwd_method(d.fwd).json,
             fwd_method_raw: d.fwd.raw(),
             weight: d.weight,
             u_threshold: d.u_threshold,
@@ -631,8 +551,9 @@ impl From<&Dest> for JsonRealServer {
             active_conns: d.active_conns,
             inact_conns: d.inact_conns,
             persist_conns: d.persist_conns,
-            tun_type: tunnel
-                .then(|| NameOrNumber::new(tun_type_name(d.tun_type), d.tun_type.raw())),
+            tun_type: tunnel.then(|| {
+                NameOrNumber::new(name_table::tunnel_type(d.tun_type), d.tun_type.raw())
+            }),
             tun_port: (tunnel && d.tun_type == TunnelType::Gue).then_some(d.tun_port),
             tun_flags: tunnel.then_some(TunnelFlagNames(d.tun_flags)),
             stats: (&d.stats).into(),

@@ -2,6 +2,7 @@
 //! Prometheus text. (ipvsadm's own text formats live in [`crate::output`].)
 
 pub mod json;
+pub mod name_table;
 pub mod prometheus;
 pub mod table;
 
