@@ -31,11 +31,13 @@
 //! # One definition
 //!
 //! The structs below are the schema and what writes it: `serde` views that
-//! borrow the model, serialized by `serde_json` (its `PrettyFormatter` for
-//! `--pretty`). Names and addresses are written without a `String` of
-//! their own. A listing is serialized a service at a time as the kernel is
-//! read ([`StreamedServices`]) into large writes ([`Chunked`]), so a table
-//! of any size holds one service's real servers.
+//! borrow the model, with names from [`super::name_table`] and addresses
+//! written without a `String` of their own. [`ser`] serializes them as
+//! `serde_json` would (compact, or `--pretty`'s two-space indentation),
+//! straight into a buffer. A listing is serialized a service at a time as
+//! the kernel is read ([`StreamedServices`]) and written a chunk at a time
+//! ([`write_chunked`]), so a table of any size holds one service's real
+//! servers.
 
 use std::cell::Cell;
 use std::fmt;
@@ -52,6 +54,10 @@ use crate::model::{
 use crate::output::conn::ConnEntry;
 
 use super::name_table;
+pub use ser::Error;
+use ser::JsonSerializer;
+
+mod ser;
 
 /// The current schema version. Bumped only for breaking changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -269,7 +275,7 @@ impl Serialize for Addr {
                 let mut text = [0u8; 15];
                 serializer.serialize_str(ipv4_text(a, &mut text))
             }
-            // `Display` is RFC 5952; serde_json writes it without a copy.
+            // `Display` is RFC 5952, written without a copy.
             IpAddr::V6(a) => serializer.collect_str(a),
         }
     }
@@ -637,36 +643,43 @@ pub fn connections(entries: &[ConnEntry]) -> JsonConnectionsDoc<'_> {
     }
 }
 
-/// Serializes `doc` into `out` as one line (indented with `pretty`, two
+/// Appends `doc` to `buf` as one line (indented with `pretty`, two
 /// spaces), then a newline.
-pub fn serialize_into<W: Write, T: Serialize + ?Sized>(
-    out: W,
+pub fn serialize_into<T: Serialize + ?Sized>(
+    buf: &mut Vec<u8>,
     doc: &T,
     pretty: bool,
-) -> Result<(), serde_json::Error> {
-    let mut out = if pretty {
-        let mut ser = serde_json::Serializer::pretty(out);
-        doc.serialize(&mut ser)?;
-        ser.into_inner()
-    } else {
-        let mut ser = serde_json::Serializer::new(out);
-        doc.serialize(&mut ser)?;
-        ser.into_inner()
-    };
-    out.write_all(b"\n").map_err(serde_json::Error::io)
+) -> Result<(), Error> {
+    doc.serialize(&mut JsonSerializer::new(buf, None, pretty))?;
+    buf.push(b'\n');
+    Ok(())
 }
 
-/// Writes `doc` as one line (or indented with `pretty`), then a newline,
-/// in large writes.
+/// Writes `doc` to `out` as [`serialize_into`] makes it, gathered in
+/// `buf` (emptied first) and written a chunk at a time. On an error `buf`
+/// holds what was made and not written: for a listing the kernel cut
+/// short, the rest of the services it listed, whole.
+pub fn write_chunked<T: Serialize + ?Sized>(
+    out: &mut dyn Write,
+    buf: &mut Vec<u8>,
+    doc: &T,
+    pretty: bool,
+) -> Result<(), Error> {
+    buf.clear();
+    doc.serialize(&mut JsonSerializer::new(buf, Some(&mut *out), pretty))?;
+    buf.push(b'\n');
+    out.write_all(buf).map_err(Error::Io)?;
+    buf.clear();
+    Ok(())
+}
+
+/// Writes `doc` as one line (or indented with `pretty`), then a newline.
 pub fn write<T: Serialize + ?Sized>(
     out: &mut dyn Write,
     doc: &T,
     pretty: bool,
 ) -> io::Result<()> {
-    let mut buf = Vec::new();
-    let mut sink = Chunked::new(out, &mut buf);
-    serialize_into(&mut sink, doc, pretty)?;
-    sink.write_pending()
+    Ok(write_chunked(out, &mut Vec::new(), doc, pretty)?)
 }
 
 /// The listing document of `entries` (real servers already in listing
@@ -679,52 +692,6 @@ pub fn write_table(
 ) {
     // Nothing fails: a table in memory serialized into memory.
     let _ = serialize_into(out, &table(info, entries), pretty);
-}
-
-/// A document's bytes gathered into large writes to `out`: serde writes
-/// a token at a time, and each write through `dyn Write` costs a call (a
-/// lock, for standard output). The buffer is the caller's, reused.
-pub struct Chunked<'a> {
-    out: &'a mut dyn Write,
-    buf: &'a mut Vec<u8>,
-}
-
-impl<'a> Chunked<'a> {
-    /// A new document to `out`, gathered in `buf` (emptied first).
-    pub fn new(out: &'a mut dyn Write, buf: &'a mut Vec<u8>) -> Chunked<'a> {
-        buf.clear();
-        Chunked { out, buf }
-    }
-
-    /// Writes what is gathered and not yet out: also what a listing cut
-    /// short shows of its document.
-    pub fn write_pending(&mut self) -> io::Result<()> {
-        self.out.write_all(self.buf)?;
-        self.buf.clear();
-        Ok(())
-    }
-}
-
-impl Write for Chunked<'_> {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.write_all(bytes)?;
-        Ok(bytes.len())
-    }
-
-    #[inline]
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.buf.extend_from_slice(bytes);
-        if self.buf.len() >= JSON_CHUNK {
-            self.write_pending()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.write_pending()?;
-        self.out.flush()
-    }
 }
 
 #[cfg(test)]

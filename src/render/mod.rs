@@ -122,17 +122,13 @@ fn stream_json_table(
         services: listed,
     };
     let mut buf = Vec::with_capacity(json::JSON_CHUNK * 2);
-    let mut out = json::Chunked::new(&mut *io.stdout, &mut buf);
-    let written = json::serialize_into(&mut out, &doc, pretty);
+    let written = json::write_chunked(&mut *io.stdout, &mut buf, &doc, pretty);
     drop(doc);
     match (written, kernel_error) {
-        (Ok(()), _) => {
-            out.write_pending()?;
-            Ok(0)
-        }
+        (Ok(()), _) => Ok(0),
         // What was listed before the kernel failed, as `-Ln` shows it.
         (Err(_), Some(e)) => {
-            out.write_pending()?;
+            io.stdout.write_all(&buf)?;
             listing_failed(io, &e)
         }
         (Err(e), None) => Err(e.into()),

@@ -186,14 +186,13 @@ pub(super) fn stream_json_tick(
         services,
         deltas: StreamedDeltas(&tracker),
     };
-    let mut out = json::Chunked::new(out, &mut writer.buf);
-    let written = json::serialize_into(&mut out, &line, false);
+    let written = json::write_chunked(out, &mut writer.buf, &line, false);
     drop(line);
     match (written, kernel_error) {
-        (Ok(()), _) => out.write_pending().map(|()| None),
+        (Ok(()), _) => Ok(None),
         // A tick cut short by the kernel shows what it listed.
         (Err(_), Some(e)) => {
-            out.write_pending()?;
+            out.write_all(&writer.buf)?;
             listing_failure(&e).map(Some)
         }
         (Err(e), None) => Err(e.into()),
@@ -227,7 +226,7 @@ pub fn write_tick(
         services,
         deltas: StreamedDeltas(&tracker),
     };
-    json::serialize_into(out, &line, false).map_err(io::Error::from)
+    Ok(json::serialize_into(out, &line, false)?)
 }
 
 /// One `--watch --json` tick of `--timeout`, `--daemon` or `-c`, written

@@ -903,3 +903,51 @@ fn large_documents_go_out_in_large_writes() {
     let total: usize = writes.0.iter().sum();
     assert_eq!(total, written_table(&info, &entries, false).len());
 }
+
+// ------------------------------------------------- the serializer itself
+
+/// Arbitrary JSON: every kind of value, nested, with keys and strings
+/// that need escaping.
+fn value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        name().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            proptest::collection::vec((name(), inner), 0..6)
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them(text in name()) {
+        let mut ours = Vec::new();
+        super::ser::push_string(&mut ours, &text);
+        prop_assert_eq!(ours, serde_json::to_vec(&text).expect("to memory"));
+    }
+
+    #[test]
+    fn any_value_is_written_as_serde_json_writes_it(v in value(), pretty in any::<bool>()) {
+        let mut ours = Vec::new();
+        json::serialize_into(&mut ours, &v, pretty).expect("to memory");
+        let theirs = if pretty {
+            serde_json::to_string_pretty(&v)
+        } else {
+            serde_json::to_string(&v)
+        };
+        prop_assert_eq!(
+            String::from_utf8(ours).expect("UTF-8"),
+            theirs.expect("to memory") + "\n"
+        );
+    }
+}
