@@ -650,7 +650,11 @@ pub fn serialize_into<T: Serialize + ?Sized>(
     doc: &T,
     pretty: bool,
 ) -> Result<(), Error> {
-    doc.serialize(&mut JsonSerializer::new(buf, None, pretty))?;
+    if pretty {
+        doc.serialize(&mut JsonSerializer::<true>::new(buf, None))?;
+    } else {
+        doc.serialize(&mut JsonSerializer::<false>::new(buf, None))?;
+    }
     buf.push(b'\n');
     Ok(())
 }
@@ -666,9 +670,13 @@ pub fn write_chunked<T: Serialize + ?Sized>(
     pretty: bool,
 ) -> Result<(), Error> {
     buf.clear();
-    doc.serialize(&mut JsonSerializer::new(buf, Some(&mut *out), pretty))?;
+    if pretty {
+        doc.serialize(&mut JsonSerializer::<true>::new(buf, Some(&mut *out)))?;
+    } else {
+        doc.serialize(&mut JsonSerializer::<false>::new(buf, Some(&mut *out)))?;
+    }
     buf.push(b'\n');
-    out.write_all(buf).map_err(Error::Io)?;
+    out.write_all(buf).map_err(Error::io)?;
     buf.clear();
     Ok(())
 }
