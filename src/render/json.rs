@@ -32,7 +32,7 @@
 //!
 //! The structs below are the schema and what writes it: `serde` views that
 //! borrow the model, with names from [`super::name_table`] and addresses
-//! written without a `String` of their own. [`ser`] serializes them as
+//! written without a `String` of their own. `json::ser` serializes them as
 //! `serde_json` would (compact, or `--pretty`'s two-space indentation),
 //! straight into a buffer. A listing is serialized a service at a time as
 //! the kernel is read ([`StreamedServices`]) and written a chunk at a time

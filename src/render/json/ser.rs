@@ -3,7 +3,7 @@
 //! strings escaped alike; floats by `serde_json` itself), straight into a
 //! byte buffer. A large table's document is five times its text, and
 //! `serde_json` writes a struct's key in five writes and an escape scan:
-//! here a key is one copy, a number is made in place
+//! here a key is three copies of known size, a number is made in place
 //! ([`push_decimal`]), and the buffer goes out in large writes between
 //! the members of an array.
 //!
