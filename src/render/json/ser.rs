@@ -3,7 +3,7 @@
 //! strings escaped alike; floats by `serde_json` itself), straight into a
 //! byte buffer. A large table's document is five times its text, and
 //! `serde_json` writes a struct's key in five writes and an escape scan:
-//! here a key is three copies of known size, a number is made in place
+//! here a key is one copy of known size, a number is made in place
 //! ([`push_decimal`]), and the buffer goes out in large writes between
 //! the members of an array.
 //!
@@ -131,20 +131,34 @@ impl<'a, const PRETTY: bool> JsonSerializer<'a, PRETTY> {
     /// as the hand-written fragment `,"key":` would take.
     #[inline(always)]
     fn field_key(&mut self, key: &'static str) {
-        if PRETTY {
+        const MAX: usize = 32;
+        let key = key.as_bytes();
+        if key.len() > MAX {
             self.separate();
             self.buf.push(b'"');
+            self.buf.extend_from_slice(key);
+            self.buf
+                .extend_from_slice(if PRETTY { b"\": " } else { b"\":" });
+            return;
+        }
+        // `,"key":` (pretty: `"key": ` after the line break) made on the
+        // stack, then one copy of known size into the buffer: one
+        // capacity check, as for a hand-written constant fragment.
+        let mut fragment = [0u8; MAX + 5];
+        fragment[0] = b',';
+        fragment[1] = b'"';
+        fragment[2..2 + key.len()].copy_from_slice(key);
+        fragment[2 + key.len()] = b'"';
+        fragment[3 + key.len()] = b':';
+        if PRETTY {
+            fragment[4 + key.len()] = b' ';
+            self.separate();
+            self.buf.extend_from_slice(&fragment[1..key.len() + 5]);
         } else if self.empty {
             self.empty = false;
-            self.buf.push(b'"');
+            self.buf.extend_from_slice(&fragment[1..key.len() + 4]);
         } else {
-            self.buf.extend_from_slice(b",\"");
-        }
-        self.buf.extend_from_slice(key.as_bytes());
-        if PRETTY {
-            self.buf.extend_from_slice(b"\": ");
-        } else {
-            self.buf.extend_from_slice(b"\":");
+            self.buf.extend_from_slice(&fragment[..key.len() + 4]);
         }
     }
 
