@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ipvsadm_rs::listing::ListFormat;
 use ipvsadm_rs::model::{Info, ServiceEntry};
-use ipvsadm_rs::names::FakeResolver;
 use ipvsadm_rs::output::{save, text};
 use ipvsadm_rs::render::json;
+use ipvsadm_rs::resolve::FakeResolver;
 use ipvsadm_rs::watch::{RateTracker, TickHeader, write_tick};
 
 const SERVICES: u32 = 1_000;

@@ -9,8 +9,8 @@ use crate::backend::IpvsBackend;
 use crate::cli::{self, Command};
 use crate::dispatch;
 use crate::error::{IpvsError, Op, kernel_message};
-use crate::names::SystemResolver;
 use crate::netlink::NetlinkIpvs;
+use crate::resolve::SystemResolver;
 use crate::session::{CONN_PROC_FILE, EXIT_USAGE, Session, Streams};
 
 /// Runs the program with `argv` (including argv[0]) and returns the exit

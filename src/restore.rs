@@ -435,7 +435,7 @@ mod tests {
     use crate::backend::Result as BackendResult;
     use crate::fake::FakeIpvs;
     use crate::model::{Info, Stats};
-    use crate::names::FakeResolver;
+    use crate::resolve::FakeResolver;
     use proptest::prelude::*;
 
     /// A backend that counts `apply` calls (batches) and otherwise is the

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::backend::IpvsBackend;
 use crate::model::Info;
-use crate::names::NameResolver;
+use crate::resolve::NameResolver;
 
 /// Exit status of a kernel operation that failed (ipvsadm returns -1).
 pub const EXIT_KERNEL: i32 = 255;

@@ -15,8 +15,8 @@ use ipvsadm_rs::model::{
     Daemon, DaemonState, Dest, Family, FwdMethod, Netmask, Protocol, Service,
     ServiceAddr, ServiceEntry, ServiceFlags, ServiceId, Stats, TunnelFlags, TunnelType,
 };
-use ipvsadm_rs::names::FakeResolver;
 use ipvsadm_rs::render::table;
+use ipvsadm_rs::resolve::FakeResolver;
 use ipvsadm_rs::session::{Session, Streams};
 use ipvsadm_rs::watch::{Presence, RateTracker, Row, Screen};
 use serde_json::Value;

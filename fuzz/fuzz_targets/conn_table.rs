@@ -4,7 +4,7 @@
 #![no_main]
 
 use ipvsadm_rs::output::conn::{parse_conn_table, write_connections};
-use ipvsadm_rs::names::FakeResolver;
+use ipvsadm_rs::resolve::FakeResolver;
 use ipvsadm_rs::render::json;
 use libfuzzer_sys::fuzz_target;
 use std::net::Ipv4Addr;

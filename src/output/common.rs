@@ -7,7 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::model::{Protocol, ServiceFlags};
 
-use crate::names::NameResolver;
+use crate::name_table;
+use crate::resolve::NameResolver;
 
 /// `addrport_to_anyname` formats into a 60-byte buffer with `snprintf`.
 pub(crate) const ADDRPORT_MAX: usize = 59;
@@ -226,12 +227,7 @@ pub(crate) fn ntop(addr: &IpAddr) -> String {
 /// The protocol name `getservbyport` is asked with, if any: 1.31 looks up
 /// only TCP, UDP and SCTP ports (fwmark services have protocol 0).
 pub(crate) fn service_proto(protocol: Option<Protocol>) -> Option<&'static str> {
-    match protocol? {
-        Protocol::Tcp => Some("tcp"),
-        Protocol::Udp => Some("udp"),
-        Protocol::Sctp => Some("sctp"),
-        Protocol::Other(_) => None,
-    }
+    name_table::protocol(protocol?).map(|names| names.lower)
 }
 
 /// `addrport_to_anyname`: `addr:port`, IPv6 in brackets, names unless
@@ -285,23 +281,7 @@ pub(crate) fn push_addrport(
 
 /// `print_sched_flags`: the names of the set SCHED1..3 bits, joined by `,`.
 pub(crate) fn sched_flag_names(scheduler: &str, flags: ServiceFlags) -> String {
-    let names: [Option<&str>; 3] = match scheduler {
-        // sh and mh have no third flag: SCHED3 is silently not shown.
-        "sh" => [Some("sh-fallback"), Some("sh-port"), None],
-        "mh" => [Some("mh-fallback"), Some("mh-port"), None],
-        _ => [Some("flag-1"), Some("flag-2"), Some("flag-3")],
-    };
-    let bits = [
-        ServiceFlags::SCHED1,
-        ServiceFlags::SCHED2,
-        ServiceFlags::SCHED3,
-    ];
-    let shown: Vec<&str> = bits
-        .iter()
-        .zip(names)
-        .filter(|(bit, _)| flags.contains(**bit))
-        .filter_map(|(_, name)| name)
-        .collect();
+    let shown: Vec<&str> = name_table::sched_flags(scheduler, flags).collect();
     shown.join(",")
 }
 

@@ -17,7 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde::Serialize;
 
 use super::common::{addrport_to_anyname, push_left};
-use crate::names::NameResolver;
+use crate::resolve::NameResolver;
 
 /// The file 1.31 reads; named in error messages.
 const CONN_PROC_FILE: &str = "/proc/net/ip_vs_conn";
@@ -85,12 +85,7 @@ impl ConnEntry {
     /// The protocol name `getservbyport` is asked with (1.31 knows these
     /// three; other protocols keep numeric ports).
     fn service_proto(&self) -> Option<&'static str> {
-        match self.protocol.as_str() {
-            "TCP" => Some("tcp"),
-            "UDP" => Some("udp"),
-            "SCTP" => Some("sctp"),
-            _ => None,
-        }
+        crate::name_table::protocol_by_upper(&self.protocol).map(|names| names.lower)
     }
 }
 

@@ -11,7 +11,7 @@ use crate::model::{
 
 use super::text::{write_service_entry, write_table_header, write_title};
 use crate::listing::sort::sort_services;
-use crate::names::{FakeResolver, NameResolver};
+use crate::resolve::{FakeResolver, NameResolver};
 
 pub(crate) use Protocol::{Sctp, Tcp, Udp};
 

@@ -5,7 +5,7 @@
 //! themselves (as `print_service_entry` does), so pass dests in kernel
 //! order and never pre-sort them: the comparator is not a total order and
 //! sorting twice can change the result. Names come from
-//! [`crate::names`] (`-n` off).
+//! [`crate::resolve`] (`-n` off).
 //!
 //! * [`text`]: the `-L` table (header, title, service entries), or all of
 //!   it at once with [`text::write_table`].

@@ -17,9 +17,10 @@ use super::common::{
     addrport_to_anyname, has_sched_flags, push_addrport, push_int_left, sched_flag_names,
     service_proto, with_entry_buffer,
 };
-use super::text::{service_protocol, tunnel_csum_index};
+use super::text::service_protocol;
 use crate::listing::sort::{dest_order, service_order};
-use crate::names::NameResolver;
+use crate::name_table;
+use crate::resolve::NameResolver;
 
 /// The whole `-S` output: every service in ipvsadm's order (always
 /// sorted: `-S` cannot be combined with `--nosort`). Entries and their
@@ -141,17 +142,16 @@ fn push_dest_options(buf: &mut Vec<u8>, dest: &Dest) {
     buf.extend_from_slice(switch);
     push_int_left(buf, i64::from(dest.weight), 0);
     if dest.fwd == FwdMethod::Tunnel {
-        const CSUM: [&str; 3] = ["--tun-nocsum", "--tun-csum", "--tun-remcsum"];
-        let csum = CSUM[tunnel_csum_index(dest.tun_flags)];
-        let tunnel = match dest.tun_type {
-            TunnelType::Ipip => " --tun-type ipip".to_string(),
-            TunnelType::Gue => {
-                format!(" --tun-type gue --tun-port {} {csum}", dest.tun_port)
+        let csum = name_table::tunnel_checksum(dest.tun_flags).save;
+        let tunnel = match (dest.tun_type, name_table::tunnel_type(dest.tun_type)) {
+            (TunnelType::Gue, Some(name)) => {
+                format!(" --tun-type {name} --tun-port {} {csum}", dest.tun_port)
             }
-            TunnelType::Gre => format!(" --tun-type gre {csum}"),
+            (TunnelType::Gre, Some(name)) => format!(" --tun-type {name} {csum}"),
+            (_, Some(name)) => format!(" --tun-type {name}"),
             // 1.31 reads past its name table here; saying nothing restores
             // the dest with the default tunnel type.
-            TunnelType::Other(_) => String::new(),
+            (_, None) => String::new(),
         };
         buf.extend_from_slice(tunnel.as_bytes());
     }

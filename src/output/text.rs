@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use crate::listing::ListFormat;
 use crate::model::{
     Dest, Family, FwdMethod, Info, Netmask, Protocol, Service, ServiceAddr, ServiceEntry,
-    ServiceFlags, TunnelFlags, TunnelType,
+    ServiceFlags, TunnelType,
 };
 
 use super::common::{
@@ -16,7 +16,8 @@ use super::common::{
     with_entry_buffer,
 };
 use crate::listing::sort::{dest_order, service_order};
-use crate::names::NameResolver;
+use crate::name_table;
+use crate::resolve::NameResolver;
 
 /// Service names (IPv4 and fwmark) are cut to this many bytes in listings.
 const SERVICE_NAME_MAX: usize = 33;
@@ -180,11 +181,7 @@ fn list_service_name(svc: &Service, numeric: bool, names: &dyn NameResolver) -> 
     let name = match svc.id.addr {
         // 1.31 prints the mark with %d: 4294967295 lists as `FWM  -1`.
         ServiceAddr::Fwmark(mark) => {
-            let ipv6 = if svc.id.family == Family::Inet6 {
-                " IPv6"
-            } else {
-                ""
-            };
+            let ipv6 = name_table::fwmark_family_suffix(svc.id.family);
             format!("FWM  {}{ipv6}", mark as i32).into_bytes()
         }
         ServiceAddr::Inet {
@@ -192,12 +189,7 @@ fn list_service_name(svc: &Service, numeric: bool, names: &dyn NameResolver) -> 
             addr,
             port,
         } => {
-            let label = match protocol {
-                Protocol::Tcp => "TCP",
-                Protocol::Udp => "UDP",
-                Protocol::Sctp => "SCTP",
-                Protocol::Other(_) => "?",
-            };
+            let label = name_table::protocol(protocol).map_or("?", |names| names.upper);
             let mut name = format!("{label:<4} ").into_bytes();
             let vname = addrport_to_anyname(
                 &addr,
@@ -309,40 +301,20 @@ fn push_dest_columns(buf: &mut Vec<u8>, dest: &Dest, layout: Layout, exact: bool
 /// The Forward column; 1.31 passes NULL for unknown methods and glibc
 /// prints `(null)`.
 fn fwd_name(fwd: FwdMethod) -> &'static str {
-    match fwd {
-        FwdMethod::Masq => "Masq",
-        FwdMethod::Local => "Local",
-        FwdMethod::Tunnel => "Tunnel",
-        FwdMethod::Route => "Route",
-        FwdMethod::Other(_) => "(null)",
-    }
-}
-
-/// Checksum token of a tunnel, by `tun_flags` value (0 `-c`, 1 `+c`,
-/// 2 `r+c`). 1.31 indexes past its table for 3; we show remote checksum
-/// whenever its bit is set.
-pub(crate) fn tunnel_csum_index(flags: TunnelFlags) -> usize {
-    if flags.contains(TunnelFlags::REMCSUM) {
-        2
-    } else if flags.contains(TunnelFlags::CSUM) {
-        1
-    } else {
-        0
-    }
+    name_table::fwd_method(fwd).ipvsadm.unwrap_or("(null)")
 }
 
 /// The TunnelInfo column (`fwd_tun_info`).
 fn tunnel_info(dest: &Dest) -> String {
-    const CSUM: [&str; 3] = ["-c", "+c", "r+c"];
-    if dest.fwd != FwdMethod::Tunnel {
+    let name = name_table::tunnel_type(dest.tun_type);
+    let (true, Some(name)) = (dest.fwd == FwdMethod::Tunnel, name) else {
         return "n/a".to_owned();
-    }
-    let csum = CSUM[tunnel_csum_index(dest.tun_flags)];
+    };
+    let csum = name_table::tunnel_checksum(dest.tun_flags).ipvsadm;
     match dest.tun_type {
-        TunnelType::Ipip => "ipip".to_owned(),
-        TunnelType::Gue => format!("gue:{}:{csum}", dest.tun_port),
-        TunnelType::Gre => format!("gre:{csum}"),
-        TunnelType::Other(_) => "n/a".to_owned(),
+        TunnelType::Gue => format!("{name}:{}:{csum}", dest.tun_port),
+        TunnelType::Gre => format!("{name}:{csum}"),
+        _ => name.to_owned(),
     }
 }
 

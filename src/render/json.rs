@@ -16,7 +16,8 @@
 //! `--watch --json` writes one object per tick per line instead (NDJSON):
 //! [`crate::watch::WatchTick`] for listings of services (the table
 //! document plus `tick`, `timestamp`, `interval_ms` and the computed
-//! `deltas`), and [`crate::watch::OtherTick`] for the others.
+//! `deltas`), and [`crate::watch::OtherTick`] for the others (the tick's
+//! fields and the document's payload, keys sorted by name).
 //!
 //! Rules: keys are snake_case and named after the IPVS netlink attributes;
 //! every key is present in every object (`null` when it does not apply);
@@ -26,88 +27,127 @@
 //! names; no name resolution ever happens. The listing flags (`--stats`,
 //! `--rate`, `--thresholds`, `--persistent-conn`, `--tun-info`, `--exact`,
 //! `-n`) do not change the document: everything is always included.
+//!
+//! # One definition
+//!
+//! The structs below are the schema and what writes it: `serde` views that
+//! borrow the model, with names from [`super::name_table`] and addresses
+//! written without a `String` of their own. `json::ser` serializes them as
+//! `serde_json` would (compact, or `--pretty`'s two-space indentation),
+//! straight into a buffer. A listing is serialized a service at a time as
+//! the kernel is read ([`StreamedServices`]) and written a chunk at a time
+//! ([`write_chunked`]), so a table of any size holds one service's real
+//! servers.
 
-use std::borrow::Cow;
-use std::net::IpAddr;
+use std::cell::Cell;
+use std::fmt;
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr};
 
-use serde::{Deserialize, Serialize};
+use serde::ser::{Error as _, SerializeSeq};
+use serde::{Serialize, Serializer};
 
 use crate::model::{
-    Daemon, Dest, Family, FwdMethod, Info, Netmask, Protocol, Service, ServiceAddr,
-    ServiceEntry, ServiceFlags, Stats, Timeouts, TunnelFlags, TunnelType,
+    Daemon, Dest, FwdMethod, Info, Netmask, Service, ServiceAddr, ServiceEntry,
+    ServiceFlags, Stats, Timeouts, TunnelFlags, TunnelType,
 };
 use crate::output::conn::ConnEntry;
+
+use crate::name_table;
+pub use ser::Error;
+use ser::JsonSerializer;
+
+mod ser;
 
 /// The current schema version. Bumped only for breaking changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// A listing of services (`-L`, `-L <service>`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JsonTable {
+/// How much of a document is gathered before it is written.
+pub(crate) const JSON_CHUNK: usize = 64 * 1024;
+
+/// A listing of services (`-L`, `-L <service>`). `services` is a sequence
+/// of [`JsonService`]: [`ServiceList`] over a table in memory, or
+/// [`StreamedServices`] as the kernel is read.
+#[derive(Serialize)]
+pub struct JsonTable<S> {
     pub schema_version: u32,
     pub ipvs: JsonInfo,
-    pub services: Vec<JsonService>,
+    pub services: S,
 }
 
 /// What the kernel says about its IPVS.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct JsonInfo {
     /// `"1.2.1"`
-    pub version: String,
+    pub version: VersionText,
     /// The raw version, `major << 16 | minor << 8 | patch`.
     pub version_code: u32,
     /// Size of the connection hash table.
     pub conn_tab_size: u32,
 }
 
+/// An IPVS version as `"major.minor.patch"`.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionText(u32, u32, u32);
+
+impl fmt::Display for VersionText {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+impl Serialize for VersionText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A virtual service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JsonService {
+#[derive(Serialize)]
+pub struct JsonService<'a> {
     /// `"inet"` or `"inet6"`.
-    pub af: Cow<'static, str>,
-    /// `"tcp"`, `"udp"`, `"sctp"`, or `null` for fwmark services.
-    pub protocol: Option<String>,
+    pub af: &'static str,
+    /// `"tcp"`, `"udp"`, `"sctp"` (other protocols by number, `"50"`), or
+    /// `null` for fwmark services.
+    pub protocol: Option<NameOrNumber>,
     /// Virtual address; `null` for fwmark services.
-    pub addr: Option<String>,
+    pub addr: Option<Addr>,
     /// Virtual port; `null` for fwmark services.
     pub port: Option<u16>,
     /// Firewall mark; `null` for address-based services.
     pub fwmark: Option<u32>,
     /// Scheduler (`"none"` when the kernel has none).
-    pub sched_name: String,
+    pub sched_name: &'a str,
     /// Service flags by name: `persistent`, `hashed`, `one_packet`.
-    pub flags: Vec<String>,
+    pub flags: ServiceFlagNames,
     /// Scheduler flags by the names `-b` takes (`sh-port`, `flag-1`, ...).
-    pub sched_flags: Vec<String>,
+    pub sched_flags: SchedFlagNames<'a>,
     /// All flag bits as the kernel reported them.
     pub flags_raw: u32,
     /// Persistence timeout in seconds (0 when not persistent).
     pub timeout: u32,
     /// IPv4 persistence netmask (`"255.255.255.255"` by default); `null`
     /// for IPv6 services.
-    pub netmask: Option<String>,
+    pub netmask: Option<Addr>,
     /// IPv6 persistence prefix length (128 by default); `null` for IPv4.
     pub prefix_len: Option<u32>,
     /// Persistence engine, or `null`.
-    pub pe_name: Option<String>,
+    pub pe_name: Option<&'a str>,
     pub stats: JsonStats,
     pub rates: JsonRates,
-    pub real_servers: Vec<JsonRealServer>,
+    pub real_servers: RealServers<'a>,
 }
 
 /// A real server of a service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 pub struct JsonRealServer {
     /// `"inet"` or `"inet6"` (may differ from the service's for tunnels).
-    pub af: Cow<'static, str>,
-    pub addr: String,
+    pub af: &'static str,
+    pub addr: Addr,
     pub port: u16,
-    /// `"masq"`, `"local"`, `"tunnel"`, `"route"`, or `"bypass"`.
-    pub fwd_method: Cow<'static, str>,
+    /// `"masq"`, `"local"`, `"tunnel"`, `"route"`, `"bypass"` or
+    /// `"unknown"`.
+    pub fwd_method: &'static str,
     /// The raw forwarding method number.
     pub fwd_method_raw: u32,
     pub weight: i32,
@@ -116,20 +156,20 @@ pub struct JsonRealServer {
     pub active_conns: u32,
     pub inact_conns: u32,
     pub persist_conns: u32,
-    /// `"ipip"`, `"gue"` or `"gre"` for tunnel servers, else `null`.
-    pub tun_type: Option<String>,
+    /// `"ipip"`, `"gue"` or `"gre"` (others by number) for tunnel
+    /// servers, else `null`.
+    pub tun_type: Option<NameOrNumber>,
     /// GUE port for tunnel servers, else `null`.
     pub tun_port: Option<u16>,
     /// Tunnel checksum flags by name (`csum`, `remcsum`; empty = none);
     /// `null` for servers that are not tunnels.
-    pub tun_flags: Option<Vec<String>>,
+    pub tun_flags: Option<TunnelFlagNames>,
     pub stats: JsonStats,
     pub rates: JsonRates,
 }
 
 /// Counters since the service was created or zeroed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct JsonStats {
     pub conns: u64,
     pub inpkts: u64,
@@ -139,8 +179,7 @@ pub struct JsonStats {
 }
 
 /// The kernel's rate estimates (per second, 2-second estimator).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct JsonRates {
     pub cps: u64,
     pub inpps: u64,
@@ -149,16 +188,24 @@ pub struct JsonRates {
     pub outbps: u64,
 }
 
-/// `--timeout` as JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JsonTimeoutsDoc {
+/// A document: the schema version, then its payload's keys.
+#[derive(Serialize)]
+pub struct Versioned<P> {
     pub schema_version: u32,
+    #[serde(flatten)]
+    pub payload: P,
+}
+
+/// `--timeout` as JSON.
+pub type JsonTimeoutsDoc = Versioned<TimeoutsPayload>;
+
+/// The payload of `--timeout`.
+#[derive(Serialize)]
+pub struct TimeoutsPayload {
     pub timeouts: JsonTimeouts,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct JsonTimeouts {
     pub tcp: u32,
     pub tcp_fin: u32,
@@ -166,110 +213,245 @@ pub struct JsonTimeouts {
 }
 
 /// `--daemon` as JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JsonDaemonsDoc {
-    pub schema_version: u32,
-    pub daemons: Vec<JsonDaemon>,
+pub type JsonDaemonsDoc<'a> = Versioned<DaemonsPayload<'a>>;
+
+/// The payload of `--daemon`.
+#[derive(Serialize)]
+pub struct DaemonsPayload<'a> {
+    pub daemons: DaemonList<'a>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JsonDaemon {
+#[derive(Serialize)]
+pub struct JsonDaemon<'a> {
     /// `"master"` or `"backup"`.
-    pub state: String,
-    pub mcast_ifn: String,
+    pub state: &'static str,
+    pub mcast_ifn: &'a str,
     pub syncid: u32,
     pub sync_maxlen: Option<u16>,
-    pub mcast_group: Option<String>,
+    pub mcast_group: Option<Addr>,
     pub mcast_port: Option<u16>,
     pub mcast_ttl: Option<u8>,
 }
 
 /// `-c` as JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JsonConnectionsDoc {
-    pub schema_version: u32,
-    pub connections: Vec<JsonConnection>,
+pub type JsonConnectionsDoc<'a> = Versioned<ConnectionsPayload<'a>>;
+
+/// The payload of `-c`.
+#[derive(Serialize)]
+pub struct ConnectionsPayload<'a> {
+    pub connections: ConnectionList<'a>,
 }
 
 /// One entry of the kernel's connection table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JsonConnection {
+#[derive(Serialize)]
+pub struct JsonConnection<'a> {
     /// As the kernel names it: `"TCP"`, `"UDP"`, `"SCTP"`, ...
-    pub protocol: String,
-    pub client_addr: String,
+    pub protocol: &'a str,
+    pub client_addr: Addr,
     pub client_port: u16,
-    pub virtual_addr: String,
+    pub virtual_addr: Addr,
     pub virtual_port: u16,
-    pub dest_addr: String,
+    pub dest_addr: Addr,
     pub dest_port: u16,
     /// Connection state as the kernel names it (`ESTABLISHED`, ...).
-    pub state: String,
+    pub state: &'a str,
     /// Seconds until the entry expires.
     pub expires: u64,
-    pub pe_name: Option<String>,
-    pub pe_data: Option<String>,
+    pub pe_name: Option<&'a str>,
+    pub pe_data: Option<&'a str>,
 }
 
-// The schema's names, for these documents and for the hand-written
-// listing (`json_writer`).
+// ------------------------------------------------------------ value types
 
-pub(crate) fn family_name(f: Family) -> &'static str {
-    match f {
-        Family::Inet => "inet",
-        Family::Inet6 => "inet6",
+/// An address as a canonical string (RFC 5952 for IPv6), written without
+/// a `String` of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Addr(pub IpAddr);
+
+impl Serialize for Addr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            IpAddr::V4(a) => {
+                let mut text = [0u8; 15];
+                serializer.serialize_str(ipv4_text(a, &mut text))
+            }
+            // `Display` is RFC 5952, written without a copy.
+            IpAddr::V6(a) => serializer.collect_str(a),
+        }
     }
 }
 
-/// `None` for protocols without a name: they are written as the number.
-pub(crate) fn protocol_name(p: Protocol) -> Option<&'static str> {
-    match p {
-        Protocol::Tcp => Some("tcp"),
-        Protocol::Udp => Some("udp"),
-        Protocol::Sctp => Some("sctp"),
-        Protocol::Other(_) => None,
+/// Dotted-quad `a` in `text`: what `Display` writes, without `core::fmt`
+/// (listings write one per real server).
+fn ipv4_text<'t>(a: &Ipv4Addr, text: &'t mut [u8; 15]) -> &'t str {
+    let mut len = 0;
+    for (i, octet) in a.octets().into_iter().enumerate() {
+        if i > 0 {
+            text[len] = b'.';
+            len += 1;
+        }
+        if octet >= 100 {
+            text[len] = b'0' + octet / 100;
+            len += 1;
+        }
+        if octet >= 10 {
+            text[len] = b'0' + octet / 10 % 10;
+            len += 1;
+        }
+        text[len] = b'0' + octet % 10;
+        len += 1;
+    }
+    // Digits and dots only.
+    std::str::from_utf8(&text[..len]).unwrap_or_default()
+}
+
+/// A value the schema names, or its number as a string when it has no
+/// name (`"50"` for an unnamed protocol).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameOrNumber {
+    Name(&'static str),
+    Number(u32),
+}
+
+impl NameOrNumber {
+    fn new(name: Option<&'static str>, number: impl Into<u32>) -> NameOrNumber {
+        name.map_or_else(|| NameOrNumber::Number(number.into()), NameOrNumber::Name)
     }
 }
 
-pub(crate) fn fwd_method_name(f: FwdMethod) -> &'static str {
-    match f {
-        FwdMethod::Masq => "masq",
-        FwdMethod::Local => "local",
-        FwdMethod::Tunnel => "tunnel",
-        FwdMethod::Route => "route",
-        FwdMethod::Other(4) => "bypass",
-        FwdMethod::Other(_) => "unknown",
+impl Serialize for NameOrNumber {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            NameOrNumber::Name(name) => serializer.serialize_str(name),
+            NameOrNumber::Number(n) => serializer.collect_str(n),
+        }
     }
 }
 
-/// `None` for tunnel types without a name: they are written as the number.
-pub(crate) fn tun_type_name(t: TunnelType) -> Option<&'static str> {
-    match t {
-        TunnelType::Ipip => Some("ipip"),
-        TunnelType::Gue => Some("gue"),
-        TunnelType::Gre => Some("gre"),
-        TunnelType::Other(_) => None,
+/// `"flags"` of a service: the names of its set bits.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceFlagNames(pub ServiceFlags);
+
+impl Serialize for ServiceFlagNames {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(name_table::flag_names(&name_table::SERVICE_FLAGS, self.0))
     }
 }
 
-/// `"flags"` of a service, in this order.
-pub(crate) const SERVICE_FLAG_NAMES: [(ServiceFlags, &str); 3] = [
-    (ServiceFlags::PERSISTENT, "persistent"),
-    (ServiceFlags::HASHED, "hashed"),
-    (ServiceFlags::ONEPACKET, "one_packet"),
-];
+/// `"sched_flags"` of a service: its scheduler's names of the set bits.
+#[derive(Debug, Clone, Copy)]
+pub struct SchedFlagNames<'a> {
+    pub scheduler: &'a str,
+    pub flags: ServiceFlags,
+}
 
-/// `"tun_flags"` of a tunnel real server, in this order.
-pub(crate) const TUNNEL_FLAG_NAMES: [(TunnelFlags, &str); 2] = [
-    (TunnelFlags::CSUM, "csum"),
-    (TunnelFlags::REMCSUM, "remcsum"),
-];
+impl Serialize for SchedFlagNames<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(name_table::sched_flags(self.scheduler, self.flags))
+    }
+}
 
-fn addr_string(a: &IpAddr) -> String {
-    a.to_string()
+/// `"tun_flags"` of a tunnel real server: the names of its set bits.
+#[derive(Debug, Clone, Copy)]
+pub struct TunnelFlagNames(pub TunnelFlags);
+
+impl Serialize for TunnelFlagNames {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(name_table::flag_names(&name_table::TUNNEL_FLAGS, self.0))
+    }
+}
+
+// ------------------------------------------------------------- sequences
+
+/// `"real_servers"`: a service's real servers (in listing order).
+#[derive(Debug, Clone, Copy)]
+pub struct RealServers<'a>(pub &'a [Dest]);
+
+impl Serialize for RealServers<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(JsonRealServer::from))
+    }
+}
+
+/// `"services"` of a table in memory (real servers in listing order).
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceList<'a>(pub &'a [ServiceEntry]);
+
+impl Serialize for ServiceList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(JsonService::from))
+    }
+}
+
+/// Why a streamed sequence ended early: its source failed (and kept its
+/// own error) or the serializer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped;
+
+/// `"services"` serialized as they are listed: `list` hands each service
+/// (real servers in listing order) to the function it is given, which
+/// writes it; it returns [`Stopped`] when that function did, or when its
+/// own source failed. Then serializing fails: what was written holds the
+/// services listed before, whole. Serialized once.
+pub struct StreamedServices<F>(Cell<Option<F>>);
+
+impl<F> StreamedServices<F>
+where
+    F: FnOnce(
+        &mut dyn FnMut(&ServiceEntry) -> Result<(), Stopped>,
+    ) -> Result<(), Stopped>,
+{
+    pub fn new(list: F) -> StreamedServices<F> {
+        StreamedServices(Cell::new(Some(list)))
+    }
+}
+
+impl<F> Serialize for StreamedServices<F>
+where
+    F: FnOnce(
+        &mut dyn FnMut(&ServiceEntry) -> Result<(), Stopped>,
+    ) -> Result<(), Stopped>,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let list = self
+            .0
+            .take()
+            .ok_or_else(|| S::Error::custom("a streamed listing is written once"))?;
+        let mut seq = serializer.serialize_seq(None)?;
+        let mut failed = None;
+        let listed = list(&mut |entry| {
+            seq.serialize_element(&JsonService::from(entry))
+                .map_err(|e| {
+                    failed = Some(e);
+                    Stopped
+                })
+        });
+        match (listed, failed) {
+            (_, Some(e)) => Err(e),
+            (Ok(()), None) => seq.end(),
+            (Err(Stopped), None) => Err(S::Error::custom("the listing stopped")),
+        }
+    }
+}
+
+/// `"daemons"`.
+#[derive(Debug, Clone, Copy)]
+pub struct DaemonList<'a>(pub &'a [Daemon]);
+
+impl Serialize for DaemonList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(JsonDaemon::from))
+    }
+}
+
+/// `"connections"`.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionList<'a>(pub &'a [ConnEntry]);
+
+impl Serialize for ConnectionList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(JsonConnection::from))
+    }
 }
 
 impl From<&Stats> for JsonStats {
@@ -298,111 +480,76 @@ impl From<&Stats> for JsonRates {
 
 impl From<&Info> for JsonInfo {
     fn from(info: &Info) -> Self {
-        let (a, b, c) = info.version_triple();
+        let (major, minor, patch) = info.version_triple();
         JsonInfo {
-            version: format!("{a}.{b}.{c}"),
+            version: VersionText(major, minor, patch),
             version_code: info.version,
             conn_tab_size: info.conn_tab_size,
         }
     }
 }
 
-/// Scheduler flag names as `-b` accepts them, per scheduler (ipvsadm's
-/// display rules: `sh`/`mh` have their own names and no third flag).
-pub fn sched_flag_names(scheduler: &str, flags: ServiceFlags) -> Vec<String> {
-    sched_flag_name_iter(scheduler, flags)
-        .map(str::to_string)
-        .collect()
-}
-
-/// [`sched_flag_names`] without allocating.
-pub(crate) fn sched_flag_name_iter(
-    scheduler: &str,
-    flags: ServiceFlags,
-) -> impl Iterator<Item = &'static str> {
-    let names: [Option<&'static str>; 3] = match scheduler {
-        "sh" => [Some("sh-fallback"), Some("sh-port"), None],
-        "mh" => [Some("mh-fallback"), Some("mh-port"), None],
-        _ => [Some("flag-1"), Some("flag-2"), Some("flag-3")],
-    };
-    [
-        ServiceFlags::SCHED1,
-        ServiceFlags::SCHED2,
-        ServiceFlags::SCHED3,
-    ]
-    .into_iter()
-    .zip(names)
-    .filter(move |(bit, _)| flags.contains(*bit))
-    .filter_map(|(_, name)| name)
-}
-
-impl From<&Service> for JsonService {
-    fn from(s: &Service) -> Self {
+impl<'a> JsonService<'a> {
+    /// `service` with `dests` (in listing order) as its real servers.
+    pub fn new(s: &'a Service, dests: &'a [Dest]) -> JsonService<'a> {
         let (protocol, addr, port, fwmark) = match s.id.addr {
             ServiceAddr::Inet {
                 protocol,
                 addr,
                 port,
             } => (
-                Some(
-                    protocol_name(protocol)
-                        .map_or_else(|| protocol.raw().to_string(), str::to_string),
-                ),
-                Some(addr_string(&addr)),
+                Some(NameOrNumber::new(
+                    name_table::protocol(protocol).map(|names| names.lower),
+                    protocol.raw(),
+                )),
+                Some(Addr(addr)),
                 Some(port),
                 None,
             ),
             ServiceAddr::Fwmark(m) => (None, None, None, Some(m)),
         };
-        let flags = SERVICE_FLAG_NAMES
-            .into_iter()
-            .filter(|(bit, _)| s.flags.contains(*bit))
-            .map(|(_, name)| name.to_string())
-            .collect();
         let (netmask, prefix_len) = match s.netmask {
-            Netmask::V4(m) => (Some(m.to_string()), None),
+            Netmask::V4(m) => (Some(Addr(IpAddr::V4(m))), None),
             Netmask::V6(p) => (None, Some(p)),
         };
         JsonService {
-            af: Cow::Borrowed(family_name(s.id.family)),
+            af: name_table::family(s.id.family),
             protocol,
             addr,
             port,
             fwmark,
-            sched_name: s.scheduler.clone(),
-            flags,
-            sched_flags: sched_flag_names(&s.scheduler, s.flags),
+            sched_name: &s.scheduler,
+            flags: ServiceFlagNames(s.flags),
+            sched_flags: SchedFlagNames {
+                scheduler: &s.scheduler,
+                flags: s.flags,
+            },
             flags_raw: s.flags.bits(),
             timeout: s.timeout,
             netmask,
             prefix_len,
-            pe_name: s.pe_name.clone(),
+            pe_name: s.pe_name.as_deref(),
             stats: (&s.stats).into(),
             rates: (&s.stats).into(),
-            real_servers: Vec::new(),
+            real_servers: RealServers(dests),
         }
+    }
+}
+
+impl<'a> From<&'a ServiceEntry> for JsonService<'a> {
+    fn from(e: &'a ServiceEntry) -> Self {
+        JsonService::new(&e.service, &e.dests)
     }
 }
 
 impl From<&Dest> for JsonRealServer {
     fn from(d: &Dest) -> Self {
         let tunnel = d.fwd == FwdMethod::Tunnel;
-        let tun_type = tunnel.then(|| {
-            tun_type_name(d.tun_type)
-                .map_or_else(|| d.tun_type.raw().to_string(), str::to_string)
-        });
-        let tun_flags = tunnel.then(|| {
-            TUNNEL_FLAG_NAMES
-                .into_iter()
-                .filter(|(bit, _)| d.tun_flags.contains(*bit))
-                .map(|(_, name)| name.to_string())
-                .collect()
-        });
         JsonRealServer {
-            af: Cow::Borrowed(family_name(d.family)),
-            addr: addr_string(&d.addr),
+            af: name_table::family(d.family),
+            addr: Addr(d.addr),
             port: d.port,
-            fwd_method: Cow::Borrowed(fwd_method_name(d.fwd)),
+            fwd_method: name_table::fwd_method(d.fwd).json,
             fwd_method_raw: d.fwd.raw(),
             weight: d.weight,
             u_threshold: d.u_threshold,
@@ -410,113 +557,150 @@ impl From<&Dest> for JsonRealServer {
             active_conns: d.active_conns,
             inact_conns: d.inact_conns,
             persist_conns: d.persist_conns,
-            tun_type,
+            tun_type: tunnel.then(|| {
+                NameOrNumber::new(name_table::tunnel_type(d.tun_type), d.tun_type.raw())
+            }),
             tun_port: (tunnel && d.tun_type == TunnelType::Gue).then_some(d.tun_port),
-            tun_flags,
+            tun_flags: tunnel.then_some(TunnelFlagNames(d.tun_flags)),
             stats: (&d.stats).into(),
             rates: (&d.stats).into(),
         }
     }
 }
 
-impl From<&ServiceEntry> for JsonService {
-    fn from(e: &ServiceEntry) -> Self {
-        let mut s = JsonService::from(&e.service);
-        s.real_servers = e.dests.iter().map(JsonRealServer::from).collect();
-        s
+impl<'a> From<&'a Daemon> for JsonDaemon<'a> {
+    fn from(d: &'a Daemon) -> Self {
+        JsonDaemon {
+            state: d.state.name(),
+            mcast_ifn: &d.mcast_ifn,
+            syncid: d.syncid,
+            sync_maxlen: d.sync_maxlen,
+            mcast_group: d.mcast_group.map(Addr),
+            mcast_port: d.mcast_port,
+            mcast_ttl: d.mcast_ttl,
+        }
     }
 }
 
-/// The document for a listing of services.
-pub fn table(info: &Info, entries: &[ServiceEntry]) -> JsonTable {
+impl<'a> From<&'a ConnEntry> for JsonConnection<'a> {
+    fn from(c: &'a ConnEntry) -> Self {
+        JsonConnection {
+            protocol: &c.protocol,
+            client_addr: Addr(c.client_addr),
+            client_port: c.client_port,
+            virtual_addr: Addr(c.virtual_addr),
+            virtual_port: c.virtual_port,
+            dest_addr: Addr(c.dest_addr),
+            dest_port: c.dest_port,
+            state: &c.state,
+            expires: u64::from(c.expires),
+            pe_name: c.pe_name.as_deref(),
+            pe_data: c.pe_data.as_deref(),
+        }
+    }
+}
+
+// ------------------------------------------------------------- documents
+
+/// The document of a listing of `entries` (real servers in listing order).
+pub fn table<'a>(info: &Info, entries: &'a [ServiceEntry]) -> JsonTable<ServiceList<'a>> {
     JsonTable {
         schema_version: SCHEMA_VERSION,
         ipvs: info.into(),
-        services: entries.iter().map(JsonService::from).collect(),
+        services: ServiceList(entries),
     }
 }
 
 pub fn timeouts(t: &Timeouts) -> JsonTimeoutsDoc {
-    JsonTimeoutsDoc {
+    Versioned {
         schema_version: SCHEMA_VERSION,
-        timeouts: JsonTimeouts {
-            tcp: t.tcp,
-            tcp_fin: t.tcp_fin,
-            udp: t.udp,
+        payload: TimeoutsPayload {
+            timeouts: JsonTimeouts {
+                tcp: t.tcp,
+                tcp_fin: t.tcp_fin,
+                udp: t.udp,
+            },
         },
     }
 }
 
-pub fn daemons(ds: &[Daemon]) -> JsonDaemonsDoc {
-    JsonDaemonsDoc {
+pub fn daemons(ds: &[Daemon]) -> JsonDaemonsDoc<'_> {
+    Versioned {
         schema_version: SCHEMA_VERSION,
-        daemons: ds
-            .iter()
-            .map(|d| JsonDaemon {
-                state: d.state.name().to_string(),
-                mcast_ifn: d.mcast_ifn.clone(),
-                syncid: d.syncid,
-                sync_maxlen: d.sync_maxlen,
-                mcast_group: d.mcast_group.as_ref().map(addr_string),
-                mcast_port: d.mcast_port,
-                mcast_ttl: d.mcast_ttl,
-            })
-            .collect(),
+        payload: DaemonsPayload {
+            daemons: DaemonList(ds),
+        },
     }
-}
-
-/// Writes `doc` as one line (or indented with `pretty`), then a newline.
-pub fn write<T: Serialize>(
-    out: &mut dyn std::io::Write,
-    doc: &T,
-    pretty: bool,
-) -> std::io::Result<()> {
-    if pretty {
-        serde_json::to_writer_pretty(&mut *out, doc)?;
-    } else {
-        serde_json::to_writer(&mut *out, doc)?;
-    }
-    out.write_all(b"\n")
 }
 
 /// The connection table (`/proc/net/ip_vs_conn`) as a document.
-pub fn connections(entries: &[ConnEntry]) -> JsonConnectionsDoc {
-    JsonConnectionsDoc {
+pub fn connections(entries: &[ConnEntry]) -> JsonConnectionsDoc<'_> {
+    Versioned {
         schema_version: SCHEMA_VERSION,
-        connections: entries
-            .iter()
-            .map(|c| JsonConnection {
-                protocol: c.protocol.clone(),
-                client_addr: addr_string(&c.client_addr),
-                client_port: c.client_port,
-                virtual_addr: addr_string(&c.virtual_addr),
-                virtual_port: c.virtual_port,
-                dest_addr: addr_string(&c.dest_addr),
-                dest_port: c.dest_port,
-                state: c.state.clone(),
-                expires: u64::from(c.expires),
-                pe_name: c.pe_name.clone(),
-                pe_data: c.pe_data.clone(),
-            })
-            .collect(),
+        payload: ConnectionsPayload {
+            connections: ConnectionList(entries),
+        },
     }
 }
 
+/// Appends `doc` to `buf` as one line (indented with `pretty`, two
+/// spaces), then a newline.
+pub fn serialize_into<T: Serialize + ?Sized>(
+    buf: &mut Vec<u8>,
+    doc: &T,
+    pretty: bool,
+) -> Result<(), Error> {
+    if pretty {
+        doc.serialize(&mut JsonSerializer::<true>::new(buf, None))?;
+    } else {
+        doc.serialize(&mut JsonSerializer::<false>::new(buf, None))?;
+    }
+    buf.push(b'\n');
+    Ok(())
+}
+
+/// Writes `doc` to `out` as [`serialize_into`] makes it, gathered in
+/// `buf` (emptied first) and written a chunk at a time. On an error `buf`
+/// holds what was made and not written: for a listing the kernel cut
+/// short, the rest of the services it listed, whole.
+pub fn write_chunked<T: Serialize + ?Sized>(
+    out: &mut dyn Write,
+    buf: &mut Vec<u8>,
+    doc: &T,
+    pretty: bool,
+) -> Result<(), Error> {
+    buf.clear();
+    if pretty {
+        doc.serialize(&mut JsonSerializer::<true>::new(buf, Some(&mut *out)))?;
+    } else {
+        doc.serialize(&mut JsonSerializer::<false>::new(buf, Some(&mut *out)))?;
+    }
+    buf.push(b'\n');
+    out.write_all(buf).map_err(Error::io)?;
+    buf.clear();
+    Ok(())
+}
+
+/// Writes `doc` as one line (or indented with `pretty`), then a newline.
+pub fn write<T: Serialize + ?Sized>(
+    out: &mut dyn Write,
+    doc: &T,
+    pretty: bool,
+) -> io::Result<()> {
+    Ok(write_chunked(out, &mut Vec::new(), doc, pretty)?)
+}
+
 /// The listing document of `entries` (real servers already in listing
-/// order) appended to `out`, newline included: the bytes
-/// `write(out, &table(info, entries), pretty)` writes, built without the
-/// intermediate structs.
+/// order) appended to `out`, newline included.
 pub fn write_table(
     out: &mut Vec<u8>,
     info: &Info,
     entries: &[ServiceEntry],
     pretty: bool,
 ) {
-    let mut doc = super::json_writer::JsonWriter::new(std::mem::take(out), pretty);
-    doc.begin_table(info);
-    for e in entries {
-        doc.service(&e.service, &e.dests);
-    }
-    doc.end_table();
-    *out = doc.buf;
+    // Nothing fails: a table in memory serialized into memory.
+    let _ = serialize_into(out, &table(info, entries), pretty);
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -3,17 +3,14 @@
 //! table and Prometheus text. The table is read with [`crate::listing`].
 
 pub mod json;
-pub(crate) mod json_writer;
 pub mod prometheus;
 pub mod table;
 pub mod text;
 
-use std::io;
+use std::io::{self, Write};
 
-use crate::listing::{
-    self as run, ListCmd, ListWhat, OutputStyle, listing_failed as failed,
-};
-use crate::model::ServiceEntry;
+use crate::listing::{self, ListCmd, ListWhat, OutputStyle};
+use crate::model::{Info, ServiceEntry};
 use crate::session::{EXIT_LIST, Session, Streams};
 
 /// Reads what `list` selects and renders it in `style`.
@@ -35,11 +32,18 @@ pub fn list(
             stream_json_table(session, list, pretty, streams)
         }
         ListWhat::Table | ListWhat::Service(_) => {
-            let mut entries = match run::read_selected(session.ipvs, list) {
+            let mut entries = match listing::read_selected(session.ipvs, list) {
                 Ok(e) => e,
-                Err(e) => return failed(streams.stderr, &e),
+                Err(e) => return listing::listing_failed(streams.stderr, &e),
             };
-            write_entries(session, list, style, pretty, &mut entries, streams)?;
+            write_entries(
+                &session.info,
+                list,
+                style,
+                pretty,
+                &mut entries,
+                streams.stdout,
+            )?;
             Ok(0)
         }
         ListWhat::Timeouts => match session.ipvs.timeouts() {
@@ -58,7 +62,7 @@ pub fn list(
             Err(_) => Ok(EXIT_LIST),
         },
         ListWhat::Connections => {
-            let text = match run::read_connections(session, streams.stderr)? {
+            let text = match listing::read_connections(session, streams.stderr)? {
                 Ok(text) => text,
                 Err(rc) => return Ok(rc),
             };
@@ -68,101 +72,81 @@ pub fn list(
                     Ok(0)
                 }
                 // The text listing's message.
-                Err(_) => run::connections_unreadable(session, streams.stderr),
+                Err(_) => listing::connections_unreadable(session, streams.stderr),
             }
         }
     }
 }
 
-/// The table as one JSON document, written a service at a time as its real
-/// servers are read (the bytes of [`json::table`] serialized whole): a
-/// listing of any size holds one service's real servers, as `-Ln` does.
+/// The table as one JSON document, serialized a service at a time as its
+/// real servers are read: a listing of any size holds one service's real
+/// servers, as `-Ln` does.
 fn stream_json_table(
-    s: &mut Session,
+    session: &mut Session,
     list: &ListCmd,
     pretty: bool,
-    io: &mut Streams,
+    streams: &mut Streams,
 ) -> io::Result<i32> {
     let nosort = list.format.nosort;
-    let services = match run::read_services(s.ipvs, nosort) {
+    let services = match listing::read_services(session.ipvs, nosort) {
         Ok(services) => services,
-        Err(e) => return failed(io.stderr, &e),
+        Err(e) => return listing::listing_failed(streams.stderr, &e),
     };
-    let out = &mut *io.stdout;
-    let mut doc =
-        json_writer::JsonWriter::new(Vec::with_capacity(JSON_CHUNK * 2), pretty);
-    doc.begin_table(&s.info);
-    let result = run::for_each_entry(s.ipvs, services, |entry| {
-        if !nosort {
-            crate::listing::sort::sort_dests(&mut entry.dests);
+    let ipvs = &mut *session.ipvs;
+    let mut kernel_error = None;
+    let listed = json::StreamedServices::new(|write_service| {
+        let result = listing::for_each_entry(ipvs, services, |entry| {
+            listing::sort_real_servers(std::slice::from_mut(entry), nosort);
+            write_service(entry).map_err(|json::Stopped| io::ErrorKind::Other.into())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(listing::ListingError::Kernel(e)) => {
+                kernel_error = Some(e);
+                Err(json::Stopped)
+            }
+            Err(listing::ListingError::Output(_)) => Err(json::Stopped),
         }
-        doc.service(&entry.service, &entry.dests);
-        // Large writes: one call through `dyn Write` per chunk.
-        if doc.buf.len() >= JSON_CHUNK {
-            out.write_all(&doc.buf)?;
-            doc.buf.clear();
-        }
-        Ok(())
     });
-    match result {
-        Ok(()) => doc.end_table(),
+    let doc = json::JsonTable {
+        schema_version: json::SCHEMA_VERSION,
+        ipvs: (&session.info).into(),
+        services: listed,
+    };
+    let mut buf = Vec::with_capacity(json::JSON_CHUNK * 2);
+    let written = json::write_chunked(&mut *streams.stdout, &mut buf, &doc, pretty);
+    drop(doc);
+    match (written, kernel_error) {
+        (Ok(()), _) => Ok(0),
         // What was listed before the kernel failed, as `-Ln` shows it.
-        Err(run::ListingError::Kernel(_)) => {}
-        Err(run::ListingError::Output(_)) => doc.buf.clear(),
+        (Err(_), Some(e)) => {
+            streams.stdout.write_all(&buf)?;
+            listing::listing_failed(streams.stderr, &e)
+        }
+        (Err(e), None) => Err(e.into()),
     }
-    out.write_all(&doc.buf)?;
-    run::finish_listing(io.stderr, result)
 }
 
-/// How much of a streamed JSON document is written at once.
-pub(crate) const JSON_CHUNK: usize = 64 * 1024;
-
-/// Renders services already read with [`read_raw`] (real servers in kernel
-/// order) in `style`; `Text` is ipvsadm 1.31's listing, byte for byte. The
-/// other styles put `raw`'s real servers in listing order first.
+/// Renders services read whole (real servers in kernel order) as JSON, the
+/// human table or Prometheus text; the real servers are put in listing
+/// order first. (ipvsadm's text streams instead: [`text::list`].)
 pub fn write_entries(
-    s: &Session,
+    info: &Info,
     list: &ListCmd,
     style: OutputStyle,
     pretty: bool,
-    raw: &mut [ServiceEntry],
-    io: &mut Streams,
+    entries: &mut [ServiceEntry],
+    stdout: &mut dyn Write,
 ) -> io::Result<()> {
+    listing::sort_real_servers(entries, list.format.nosort);
+    let entries = &*entries;
     match style {
-        OutputStyle::Text => {
-            let out = &mut *io.stdout;
-            if list.what == ListWhat::Table {
-                crate::output::text::write_table_header(out, &s.info)?;
-            }
-            crate::output::text::write_title(out, &list.format)?;
-            for e in raw.iter() {
-                // Sorts the real servers itself unless --nosort.
-                crate::output::text::write_service_entry(
-                    out,
-                    &e.service,
-                    &e.dests,
-                    &list.format,
-                    s.names,
-                )?;
-            }
-            Ok(())
+        OutputStyle::Json => json::write(stdout, &json::table(info, entries), pretty),
+        OutputStyle::Prometheus => {
+            stdout.write_all(prometheus::render(entries).as_bytes())
         }
-        style => {
-            run::sort_real_servers(raw, list.format.nosort);
-            let entries = &*raw;
-            match style {
-                OutputStyle::Json => {
-                    let mut doc = Vec::new();
-                    json::write_table(&mut doc, &s.info, entries, pretty);
-                    io.stdout.write_all(&doc)
-                }
-                OutputStyle::Prometheus => {
-                    io.stdout.write_all(prometheus::render(entries).as_bytes())
-                }
-                _ => io
-                    .stdout
-                    .write_all(table::render(entries, terminal_width()).as_bytes()),
-            }
+        OutputStyle::Table | OutputStyle::Text => {
+            stdout.write_all(table::render(entries, terminal_width()).as_bytes())
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Dest, Protocol, Service, ServiceAddr, ServiceEntry, Stats};
+use crate::model::{Dest, Service, ServiceAddr, ServiceEntry, Stats};
 
 struct Metric {
     name: &'static str,
@@ -124,12 +124,10 @@ fn service_labels(s: &Service) -> String {
             addr,
             port,
         } => {
-            let proto = match protocol {
-                Protocol::Tcp => "TCP".to_string(),
-                Protocol::Udp => "UDP".to_string(),
-                Protocol::Sctp => "SCTP".to_string(),
-                Protocol::Other(n) => n.to_string(),
-            };
+            let proto = crate::name_table::protocol(protocol).map_or_else(
+                || protocol.raw().to_string(),
+                |names| names.upper.to_string(),
+            );
             (proto, addr.to_string(), port.to_string(), String::new())
         }
         ServiceAddr::Fwmark(m) => (
@@ -139,10 +137,7 @@ fn service_labels(s: &Service) -> String {
             m.to_string(),
         ),
     };
-    let family = match s.id.family {
-        crate::model::Family::Inet => "inet",
-        crate::model::Family::Inet6 => "inet6",
-    };
+    let family = crate::name_table::family(s.id.family);
     format!(
         "family=\"{family}\",proto=\"{}\",local_address=\"{}\",local_port=\"{}\",local_mark=\"{}\"",
         escape(&proto),
@@ -207,8 +202,8 @@ pub fn render(entries: &[ServiceEntry]) -> String {
 mod tests {
     use super::*;
     use crate::model::{
-        Dest, Family, FwdMethod, Netmask, Service, ServiceFlags, ServiceId, TunnelFlags,
-        TunnelType,
+        Dest, Family, FwdMethod, Netmask, Protocol, Service, ServiceFlags, ServiceId,
+        TunnelFlags, TunnelType,
     };
     use std::net::{IpAddr, Ipv4Addr};
 

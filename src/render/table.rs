@@ -5,7 +5,7 @@
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 
-use crate::model::{Dest, FwdMethod, Protocol, Service, ServiceAddr, ServiceEntry};
+use crate::model::{Dest, FwdMethod, Service, ServiceAddr, ServiceEntry};
 
 /// Scales a count for reading: `999`, `1.2K`, `45.3M`, `7.0G`, `1.1T`.
 pub fn human(n: u64) -> String {
@@ -56,16 +56,14 @@ pub(crate) fn push_service_id_label(buf: &mut Vec<u8>, id: &crate::model::Servic
             addr,
             port,
         } => {
-            match protocol {
-                Protocol::Tcp => buf.extend_from_slice(b"TCP "),
-                Protocol::Udp => buf.extend_from_slice(b"UDP "),
-                Protocol::Sctp => buf.extend_from_slice(b"SCTP "),
-                Protocol::Other(n) => {
+            match crate::name_table::protocol(protocol) {
+                Some(names) => buf.extend_from_slice(names.upper.as_bytes()),
+                None => {
                     buf.extend_from_slice(b"proto ");
-                    push_decimal(buf, u64::from(n));
-                    buf.push(b' ');
+                    push_decimal(buf, u64::from(protocol.raw()));
                 }
             }
+            buf.push(b' ');
             match addr {
                 std::net::IpAddr::V4(a) => push_ipv4(buf, &a),
                 std::net::IpAddr::V6(a) => {
@@ -79,9 +77,9 @@ pub(crate) fn push_service_id_label(buf: &mut Vec<u8>, id: &crate::model::Servic
         ServiceAddr::Fwmark(m) => {
             buf.extend_from_slice(b"FWM ");
             push_decimal(buf, u64::from(m));
-            if id.family == crate::model::Family::Inet6 {
-                buf.extend_from_slice(b" IPv6");
-            }
+            buf.extend_from_slice(
+                crate::name_table::fwmark_family_suffix(id.family).as_bytes(),
+            );
         }
     }
 }
@@ -93,14 +91,11 @@ pub fn dest_label(d: &Dest) -> String {
     }
 }
 
+/// The Sched/Fwd column of a real server: ipvsadm's name, or the number.
 pub fn fwd_name(f: FwdMethod) -> String {
-    match f {
-        FwdMethod::Masq => "Masq".into(),
-        FwdMethod::Local => "Local".into(),
-        FwdMethod::Tunnel => "Tunnel".into(),
-        FwdMethod::Route => "Route".into(),
-        FwdMethod::Other(n) => format!("({n})"),
-    }
+    crate::name_table::fwd_method(f)
+        .ipvsadm
+        .map_or_else(|| format!("({})", f.raw()), str::to_string)
 }
 
 const HEADER: [&str; 13] = [

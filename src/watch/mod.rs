@@ -18,11 +18,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::IpvsError;
 use crate::listing::{self, ListCmd, OutputOptions, OutputStyle};
-use crate::render::{self, json};
+use crate::render;
 use crate::session::{EXIT_LIST, Session, Streams};
 
-use ndjson::{JsonTick, TickWriter, stream_json_tick, without_version};
-pub use ndjson::{OtherTick, TickHeader, WatchTick, write_tick};
+use ndjson::{JsonTick, TickWriter, stream_json_tick, write_other_tick};
+pub use ndjson::{KeysSorted, OtherTick, TickHeader, WatchTick, write_tick};
 pub use screen::{ENTER, LEAVE, Row, Screen, frame_rows};
 pub use tracker::{
     Delta, DestDelta, DestView, Presence, RateTracker, ServiceDelta, ServiceView,
@@ -118,9 +118,22 @@ fn watch_loop(
         let interval_ms = last.map(|l| (now - l).as_millis() as u64);
         last = Some(now);
 
-        if !services {
-            // Timeouts, daemons and connections: the ordinary listing (or
-            // document), rendered into a buffer, then shown per mode.
+        if !services && screen.is_none() && opts.style == OutputStyle::Json {
+            // Timeouts, daemons and connections: their document's payload
+            // in a tick line.
+            let info = s.info;
+            let header = TickHeader {
+                tick,
+                timestamp: &stamp,
+                interval_ms,
+                info: &info,
+            };
+            if let Some(failure) = write_other_tick(s, list, header, io.stdout)? {
+                return Ok(failure);
+            }
+        } else if !services {
+            // Timeouts, daemons and connections: the ordinary listing,
+            // rendered into a buffer, then shown per mode.
             let mut body = Vec::new();
             let mut err = Vec::new();
             let mut stdin = io::empty();
@@ -137,18 +150,6 @@ fn watch_loop(
             }
             if let Some(screen) = screen.as_deref_mut() {
                 screen.draw_text(io.stdout, &stamp, interval, interval_ms, &body)?;
-            } else if opts.style == OutputStyle::Json {
-                let payload: serde_json::Value = serde_json::from_slice(&body)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-                let doc = OtherTick {
-                    schema_version: json::SCHEMA_VERSION,
-                    tick,
-                    timestamp: stamp,
-                    interval_ms,
-                    payload: without_version(payload),
-                };
-                serde_json::to_writer(&mut *io.stdout, &doc)?;
-                io.stdout.write_all(b"\n")?;
             } else {
                 io.stdout
                     .write_all(stamp_line(interval, &stamp).as_bytes())?;
@@ -212,12 +213,12 @@ fn watch_loop(
                 io.stdout
                     .write_all(stamp_line(interval, &stamp).as_bytes())?;
                 render::write_entries(
-                    s,
+                    &s.info,
                     list,
                     opts.style,
                     opts.pretty,
                     &mut entries,
-                    io,
+                    io.stdout,
                 )?;
             }
         }

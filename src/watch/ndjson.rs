@@ -1,34 +1,74 @@
-//! `--watch --json`: one NDJSON line per tick.
+//! `--watch --json`: one NDJSON line per tick, serialized from the same
+//! views as the documents of `-L --json` (see [`crate::render::json`]).
 
+use std::cell::{RefCell, RefMut};
 use std::io::{self, Write};
+use std::net::IpAddr;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::{Error as _, SerializeSeq};
+use serde::{Serialize, Serializer};
 
 use super::listing_failure;
-use super::tracker::{Delta, Presence, RateTracker, ServiceDelta, ServiceView};
-use crate::listing as run;
-use crate::listing::{ListCmd, ListWhat};
-use crate::model::{Info, ServiceEntry};
-use crate::render::json_writer::{JsonWriter, key};
-use crate::render::{self, json, table};
-use crate::session::Session;
+use super::tracker::RateTracker;
+use crate::listing::{self, ListCmd, ListWhat};
+use crate::model::{Info, ServiceEntry, ServiceId};
+use crate::render::json::{self, Stopped};
+use crate::render::table;
+use crate::session::{EXIT_LIST, Session};
 
-/// One NDJSON line of `--watch --json` for a listing of services. Every
-/// key is always present (`interval_ms` is `null` on the first tick).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WatchTick {
+/// One NDJSON line of `--watch --json` for a listing of services: the
+/// table document plus the tick's fields and its `deltas`. Every key is
+/// always present (`interval_ms` is `null` on the first tick).
+#[derive(Serialize)]
+pub struct WatchTick<'a, S, D> {
     pub schema_version: u32,
     pub tick: u64,
     /// UTC, RFC 3339 with milliseconds.
-    pub timestamp: String,
+    pub timestamp: &'a str,
     /// Measured time since the previous tick (`null` on the first).
     pub interval_ms: Option<u64>,
     pub ipvs: json::JsonInfo,
-    pub services: Vec<json::JsonService>,
-    /// Aligned with `services`, then any services that vanished.
-    pub deltas: Vec<ServiceDelta>,
+    /// [`json::JsonService`]s, as in the table document.
+    pub services: S,
+    /// [`ServiceView`](super::ServiceView)s: aligned with `services`,
+    /// then any services that vanished.
+    pub deltas: D,
+}
+
+/// One NDJSON line of `--watch --json` for `--timeout`, `--daemon` or
+/// `-c`: the tick's fields and the document's payload (`timeouts`,
+/// `daemons` or `connections`), its keys sorted by name as these lines
+/// have always had them.
+#[derive(Serialize)]
+pub struct OtherTick<'a, P> {
+    pub schema_version: u32,
+    pub tick: u64,
+    pub timestamp: &'a str,
+    pub interval_ms: Option<u64>,
+    #[serde(flatten)]
+    pub payload: KeysSorted<P>,
+}
+
+/// A payload serialized with the keys of every object in name order.
+pub struct KeysSorted<P>(pub P);
+
+impl<P: Serialize> Serialize for KeysSorted<P> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // serde_json's map (without its `preserve_order` feature) is
+        // ordered by key.
+        serde_json::to_value(&self.0)
+            .map_err(S::Error::custom)?
+            .serialize(serializer)
+    }
+}
+
+/// What a tick says besides its payload.
+pub struct TickHeader<'a> {
+    pub tick: u64,
+    pub timestamp: &'a str,
+    pub interval_ms: Option<u64>,
+    pub info: &'a Info,
 }
 
 /// What one `--watch --json` tick of a listing of services needs besides
@@ -41,20 +81,44 @@ pub(super) struct JsonTick<'a> {
     pub(super) writer: &'a mut TickWriter,
 }
 
-/// The services a listing selects, read before anything of a tick is
-/// written: a listing that cannot start prints nothing.
-enum Selected {
-    /// The whole table, in listing order, real servers still to read.
-    Table(Vec<crate::model::Service>),
-    /// One service (`-t`, `-u`, `-f`) and its real servers.
-    One(ServiceEntry),
+/// The buffer `--watch --json` gathers its lines in, reused from tick to
+/// tick.
+#[derive(Default)]
+pub struct TickWriter {
+    buf: Vec<u8>,
+}
+
+/// `"deltas"` of a tick: the tracker's, computed once `services` is
+/// written, and serialized a service at a time as it hands them out.
+struct StreamedDeltas<'t, 'r>(&'t RefCell<&'r mut RateTracker>);
+
+impl Serialize for StreamedDeltas<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut tracker = self
+            .0
+            .try_borrow_mut()
+            .map_err(|_| S::Error::custom("the tracker is busy"))?;
+        let mut seq = serializer.serialize_seq(None)?;
+        tracker.finish_tick(|view| seq.serialize_element(&view))?;
+        seq.end()
+    }
+}
+
+/// The tracker as the services of a tick are handed to it.
+fn tracker_of<'t, 'r>(
+    tracker: &'t RefCell<&'r mut RateTracker>,
+) -> Result<RefMut<'t, &'r mut RateTracker>, Stopped> {
+    tracker.try_borrow_mut().map_err(|_| Stopped)
 }
 
 /// One `--watch --json` tick of a listing of services, streamed to `out` a
 /// service at a time as `-L --json` streams its document: one service's
-/// real servers held at a time. `Some` is the status and message of a
-/// table that could not be read; a failure part-way leaves on `out` what
-/// was listed before it, as `-L --json` does.
+/// real servers held at a time, handed to the tracker as they are written;
+/// once `services` is closed, the tracker computes the deltas from both
+/// ticks' counters and they are written the same way. `Some` is the
+/// status and message of a table that could not be read; a failure
+/// part-way leaves on `out` what was listed before it, as `-L --json`
+/// does.
 pub(super) fn stream_json_tick(
     s: &mut Session,
     list: &ListCmd,
@@ -62,11 +126,7 @@ pub(super) fn stream_json_tick(
     out: &mut dyn Write,
 ) -> io::Result<Option<(i32, Option<String>)>> {
     let nosort = list.format.nosort;
-    let selected = match &list.what {
-        ListWhat::Service(svc) => run::read_service(s.ipvs, svc).map(Selected::One),
-        _ => run::read_services(s.ipvs, nosort).map(Selected::Table),
-    };
-    let selected = match selected {
+    let selected = match listing::select(s.ipvs, list) {
         Ok(selected) => selected,
         Err(e) => return listing_failure(&e).map(Some),
     };
@@ -76,129 +136,51 @@ pub(super) fn stream_json_tick(
         tracker,
         writer,
     } = tick;
-    writer.begin(header, tracker, now);
-    let mut each = |entry: &mut ServiceEntry| {
-        if !nosort {
-            crate::listing::sort::sort_dests(&mut entry.dests);
+    tracker.begin_tick(now);
+    let tracker = RefCell::new(tracker);
+    let ipvs = &mut *s.ipvs;
+    let mut kernel_error = None;
+    let services = json::StreamedServices::new(|write_service| {
+        let each = |entry: &mut ServiceEntry| -> io::Result<()> {
+            listing::sort_real_servers(std::slice::from_mut(entry), nosort);
+            let stopped = |Stopped| io::Error::from(io::ErrorKind::Other);
+            tracker_of(&tracker).map_err(stopped)?.next_service(entry);
+            write_service(entry).map_err(stopped)
+        };
+        let result = listing::for_each_selected(ipvs, selected, each);
+        match result {
+            Ok(()) => Ok(()),
+            Err(listing::ListingError::Kernel(e)) => {
+                kernel_error = Some(e);
+                Err(Stopped)
+            }
+            Err(listing::ListingError::Output(_)) => Err(Stopped),
         }
-        writer.service(entry, tracker, out)
+    });
+    let line = WatchTick {
+        schema_version: json::SCHEMA_VERSION,
+        tick: header.tick,
+        timestamp: header.timestamp,
+        interval_ms: header.interval_ms,
+        ipvs: header.info.into(),
+        services,
+        deltas: StreamedDeltas(&tracker),
     };
-    let result = match selected {
-        Selected::Table(services) => run::for_each_entry(s.ipvs, services, each),
-        Selected::One(mut entry) => each(&mut entry).map_err(run::ListingError::Output),
-    };
-    match result {
-        Ok(()) => writer.finish(tracker, out).map(|()| None),
-        Err(run::ListingError::Kernel(e)) => {
-            writer.write_pending(out)?;
+    let written = json::write_chunked(out, &mut writer.buf, &line, false);
+    drop(line);
+    match (written, kernel_error) {
+        (Ok(()), _) => Ok(None),
+        // A tick cut short by the kernel shows what it listed.
+        (Err(_), Some(e)) => {
+            out.write_all(&writer.buf)?;
             listing_failure(&e).map(Some)
         }
-        Err(run::ListingError::Output(e)) => Err(e),
+        (Err(e), None) => Err(e.into()),
     }
-}
-
-/// Writes the [`WatchTick`] lines of a listing of services a service at a
-/// time, as `-L --json` writes its document: each service's JSON goes out
-/// as it is read, while the tracker keeps its counters; once the
-/// `services` array is closed, the tracker computes the deltas from both
-/// ticks' counters and they go out the same way. The buffer is reused
-/// from tick to tick.
-pub struct TickWriter {
-    /// What is written of the line and not yet out, in chunks.
-    line: JsonWriter,
-}
-
-impl Default for TickWriter {
-    fn default() -> TickWriter {
-        TickWriter {
-            line: JsonWriter::new(Vec::new(), false),
-        }
-    }
-}
-
-impl TickWriter {
-    /// Starts a line, up to its open `services` array, and the tracker's
-    /// tick taken at `now`.
-    pub fn begin(&mut self, header: TickHeader, tracker: &mut RateTracker, now: Instant) {
-        // A new document, the buffer kept.
-        let mut buf = std::mem::take(&mut self.line.buf);
-        buf.clear();
-        self.line = JsonWriter::new(buf, false);
-        let doc = &mut self.line;
-        doc.begin_object();
-        doc.uint(key!("schema_version"), u64::from(json::SCHEMA_VERSION));
-        doc.uint(key!("tick"), header.tick);
-        doc.str(key!("timestamp"), header.timestamp);
-        doc.opt_uint(key!("interval_ms"), header.interval_ms);
-        doc.info(header.info);
-        doc.key(key!("services"));
-        doc.begin_array();
-        tracker.begin_tick(now);
-    }
-
-    /// The tick's next service (real servers in listing order), handed to
-    /// the tracker; what has piled up of the line goes to `out` in large
-    /// writes.
-    pub fn service(
-        &mut self,
-        entry: &ServiceEntry,
-        tracker: &mut RateTracker,
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        self.line.service(&entry.service, &entry.dests);
-        tracker.next_service(entry);
-        self.write_chunk(out)
-    }
-
-    /// Ends the tick: the `deltas` array, the services taken then those
-    /// that vanished, then the rest of the line, newline included, go to
-    /// `out`.
-    pub fn finish(
-        &mut self,
-        tracker: &mut RateTracker,
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        self.line.end_array();
-        self.line.key(key!("deltas"));
-        self.line.begin_array();
-        tracker.finish_tick(|delta| {
-            write_service_delta(&mut self.line, &delta);
-            self.write_chunk(out)
-        })?;
-        self.line.end_array();
-        self.line.end_object();
-        self.line.buf.push(b'\n');
-        self.write_pending(out)
-    }
-
-    /// Writes what is written of the line once it is a large write: one
-    /// call through `dyn Write` per chunk.
-    fn write_chunk(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        if self.line.buf.len() >= render::JSON_CHUNK {
-            self.write_pending(out)?;
-        }
-        Ok(())
-    }
-
-    /// Writes what is written of the line and not yet out: a tick cut
-    /// short by the kernel shows what it listed, as `-L --json` does.
-    pub fn write_pending(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        out.write_all(&self.line.buf)?;
-        self.line.buf.clear();
-        Ok(())
-    }
-}
-
-/// What a [`WatchTick`] says besides the table and its deltas.
-pub struct TickHeader<'a> {
-    pub tick: u64,
-    pub timestamp: &'a str,
-    pub interval_ms: Option<u64>,
-    pub info: &'a Info,
 }
 
 /// One [`WatchTick`] line for `entries` (in listing order) taken at `now`,
-/// written by a [`TickWriter`] into `out`: the bytes the watch streams.
+/// appended to `out`: the bytes the watch streams.
 pub fn write_tick(
     out: &mut Vec<u8>,
     header: TickHeader,
@@ -206,92 +188,109 @@ pub fn write_tick(
     tracker: &mut RateTracker,
     now: Instant,
 ) -> io::Result<()> {
-    let mut writer = TickWriter::default();
-    writer.begin(header, tracker, now);
-    for e in entries {
-        writer.service(e, tracker, out)?;
-    }
-    writer.finish(tracker, out)
-}
-
-/// One member of `deltas`, a [`ServiceDelta`], keys in the struct's order.
-fn write_service_delta(doc: &mut JsonWriter, d: &ServiceView) {
-    doc.element();
-    doc.begin_object();
-    doc.key(key!("service"));
-    // Protocol names, numbers and addresses: nothing to escape.
-    doc.buf.push(b'"');
-    table::push_service_id_label(&mut doc.buf, &d.id);
-    doc.buf.push(b'"');
-    doc.name(key!("presence"), presence_name(d.presence));
-    write_delta(doc, &d.delta);
-    doc.uint(key!("conns_since_start"), d.conns_since_start);
-    doc.key(key!("real_servers"));
-    doc.begin_array();
-    for r in d.real_servers {
-        doc.element();
-        doc.begin_object();
-        doc.addr(key!("addr"), &r.addr);
-        doc.uint(key!("port"), u64::from(r.port));
-        doc.name(key!("presence"), presence_name(r.presence));
-        write_delta(doc, &r.delta);
-        doc.uint(key!("conns_since_start"), r.conns_since_start);
-        doc.key(key!("share_percent"));
-        match r.share_percent {
-            Some(share) => push_f64(&mut doc.buf, share),
-            None => doc.buf.extend_from_slice(b"null"),
+    tracker.begin_tick(now);
+    let tracker = RefCell::new(tracker);
+    let services = json::StreamedServices::new(|write_service| {
+        for entry in entries {
+            tracker_of(&tracker)?.next_service(entry);
+            write_service(entry)?;
         }
-        doc.end_object();
+        Ok(())
+    });
+    let line = WatchTick {
+        schema_version: json::SCHEMA_VERSION,
+        tick: header.tick,
+        timestamp: header.timestamp,
+        interval_ms: header.interval_ms,
+        ipvs: header.info.into(),
+        services,
+        deltas: StreamedDeltas(&tracker),
+    };
+    Ok(json::serialize_into(out, &line, false)?)
+}
+
+/// One `--watch --json` tick of `--timeout`, `--daemon` or `-c`, written
+/// to `out`. `Some` is the status and message of a listing that could not
+/// be read, as the listing reports them.
+pub(super) fn write_other_tick(
+    s: &mut Session,
+    list: &ListCmd,
+    header: TickHeader,
+    out: &mut dyn Write,
+) -> io::Result<Option<(i32, Option<String>)>> {
+    fn tick<'a, P>(header: &TickHeader<'a>, payload: P) -> OtherTick<'a, P> {
+        OtherTick {
+            schema_version: json::SCHEMA_VERSION,
+            tick: header.tick,
+            timestamp: header.timestamp,
+            interval_ms: header.interval_ms,
+            payload: KeysSorted(payload),
+        }
     }
-    doc.end_array();
-    doc.end_object();
-}
-
-/// `value` as serde_json writes an `f64` (the shortest text that reads
-/// back the same).
-fn push_f64(buf: &mut Vec<u8>, value: f64) {
-    // Serializing a number into a `Vec` cannot fail.
-    let _ = serde_json::to_writer(buf, &value);
-}
-
-/// `"delta": {...}`, a [`Delta`].
-fn write_delta(doc: &mut JsonWriter, delta: &Delta) {
-    doc.key(key!("delta"));
-    doc.begin_object();
-    doc.uint(key!("conns"), delta.conns);
-    doc.uint(key!("cps"), delta.cps);
-    doc.uint(key!("inpps"), delta.inpps);
-    doc.uint(key!("outpps"), delta.outpps);
-    doc.uint(key!("inbps"), delta.inbps);
-    doc.uint(key!("outbps"), delta.outbps);
-    doc.end_object();
-}
-
-/// A [`Presence`] as serde names it.
-fn presence_name(p: Presence) -> &'static str {
-    match p {
-        Presence::Appeared => "appeared",
-        Presence::Present => "present",
-        Presence::Vanished => "vanished",
+    // As `-L --json` fails: silently for timeouts and daemons; with the
+    // listing's own message for connections.
+    let mut message = Vec::new();
+    let failed = |rc: i32, message: Vec<u8>| {
+        Ok(Some((
+            rc,
+            Some(String::from_utf8_lossy(&message).into_owned()),
+        )))
+    };
+    match &list.what {
+        ListWhat::Timeouts => match s.ipvs.timeouts() {
+            Ok(t) => json::write(out, &tick(&header, json::timeouts(&t).payload), false)?,
+            Err(_) => return failed(EXIT_LIST, message),
+        },
+        ListWhat::Daemons => match s.ipvs.daemons() {
+            Ok(d) => json::write(out, &tick(&header, json::daemons(&d).payload), false)?,
+            Err(_) => return failed(EXIT_LIST, message),
+        },
+        // Listings of services have ticks of their own.
+        ListWhat::Table | ListWhat::Service(_) => {}
+        ListWhat::Connections => {
+            let text = match listing::read_connections(s, &mut message)? {
+                Ok(text) => text,
+                Err(rc) => return failed(rc, message),
+            };
+            let Ok(entries) = crate::output::conn::parse_conn_table(&text) else {
+                let rc = listing::connections_unreadable(s, &mut message)?;
+                return failed(rc, message);
+            };
+            json::write(
+                out,
+                &tick(&header, json::connections(&entries).payload),
+                false,
+            )?;
+        }
     }
+    Ok(None)
 }
 
-/// One NDJSON line of `--watch --json` for `--timeout`, `--daemon` or
-/// `-c`: the tick's fields and the listing's own payload key
-/// (`timeouts`, `daemons` or `connections`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OtherTick {
-    pub schema_version: u32,
-    pub tick: u64,
-    pub timestamp: String,
-    pub interval_ms: Option<u64>,
-    #[serde(flatten)]
-    pub payload: serde_json::Value,
-}
-
-pub(super) fn without_version(mut doc: serde_json::Value) -> serde_json::Value {
-    if let Some(map) = doc.as_object_mut() {
-        map.remove("schema_version");
+/// `"service"` of a member of `deltas`: the service as the text listing
+/// names it, written from a buffer reused across services.
+pub(super) fn service_label<S: Serializer>(
+    id: &ServiceId,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    thread_local! {
+        static LABEL: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     }
-    doc
+    LABEL.with(|label| {
+        let mut label = label
+            .try_borrow_mut()
+            .map_err(|_| S::Error::custom("the label buffer is busy"))?;
+        label.clear();
+        table::push_service_id_label(&mut label, id);
+        // Protocol names, numbers and addresses: ASCII.
+        let text = std::str::from_utf8(&label).map_err(S::Error::custom)?;
+        serializer.serialize_str(text)
+    })
+}
+
+/// An address field of the deltas, as the documents write addresses.
+pub(super) fn address<S: Serializer>(
+    addr: &IpAddr,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    json::Addr(*addr).serialize(serializer)
 }

@@ -18,6 +18,9 @@ use crate::model::{
     TunnelFlags, TunnelType,
 };
 use crate::render::json;
+use crate::render::json::tests::{
+    self as json_tests, Ordered, expected_info, expected_service, null, object, scalar,
+};
 
 /// What the watch remembers between ticks.
 #[derive(Default)]
@@ -348,13 +351,61 @@ fn info() -> impl Strategy<Value = Info> {
     })
 }
 
+/// A member of a tick's `deltas` as the schema has it (the tick's
+/// `WatchTick` docs and `ServiceDelta`'s), from the first tracker's
+/// deltas.
+fn expected_delta(d: &ServiceDelta) -> Ordered {
+    let presence = |p: Presence| {
+        scalar(match p {
+            Presence::Appeared => "appeared",
+            Presence::Present => "present",
+            Presence::Vanished => "vanished",
+        })
+    };
+    let delta = |d: &Delta| {
+        object([
+            ("conns", scalar(d.conns)),
+            ("cps", scalar(d.cps)),
+            ("inpps", scalar(d.inpps)),
+            ("outpps", scalar(d.outpps)),
+            ("inbps", scalar(d.inbps)),
+            ("outbps", scalar(d.outbps)),
+        ])
+    };
+    object([
+        ("service", scalar(d.service.as_str())),
+        ("presence", presence(d.presence)),
+        ("delta", delta(&d.delta)),
+        ("conns_since_start", scalar(d.conns_since_start)),
+        (
+            "real_servers",
+            Ordered::Array(
+                d.real_servers
+                    .iter()
+                    .map(|r| {
+                        object([
+                            ("addr", scalar(r.addr.as_str())),
+                            ("port", scalar(r.port)),
+                            ("presence", presence(r.presence)),
+                            ("delta", delta(&r.delta)),
+                            ("conns_since_start", scalar(r.conns_since_start)),
+                            ("share_percent", r.share_percent.map_or_else(null, scalar)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+    ])
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
-    /// The streamed lines, tick after tick, are serde's serialization of
-    /// each tick with the first tracker's deltas.
+    /// The streamed lines, tick after tick, are the ticks the schema
+    /// describes, with the first tracker's deltas, as serde_json prints
+    /// them.
     #[test]
-    fn streamed_ticks_are_serdes_lines(
+    fn streamed_ticks_follow_the_schema(
         ticks in proptest::collection::vec((tick(), 0..5000u64), 1..8),
         info in info(),
     ) {
@@ -378,20 +429,132 @@ proptest! {
                 at,
             )
             .expect("to memory");
-            let doc = WatchTick {
-                schema_version: json::SCHEMA_VERSION,
-                tick,
-                timestamp,
-                interval_ms,
-                ipvs: (&info).into(),
-                services: entries.iter().map(json::JsonService::from).collect(),
-                deltas: reference.update(entries, at),
-            };
-            let mut theirs = serde_json::to_vec(&doc).expect("to memory");
-            theirs.push(b'\n');
-            prop_assert_eq!(String::from_utf8(line.clone()), String::from_utf8(theirs));
+            let expected = object([
+                ("schema_version", scalar(1)),
+                ("tick", scalar(tick)),
+                ("timestamp", scalar(timestamp.as_str())),
+                ("interval_ms", interval_ms.map_or_else(null, scalar)),
+                ("ipvs", expected_info(&info)),
+                ("services", Ordered::Array(entries.iter().map(expected_service).collect())),
+                (
+                    "deltas",
+                    Ordered::Array(reference.update(entries, at).iter().map(expected_delta).collect()),
+                ),
+            ]);
+            let line = String::from_utf8(line.clone()).expect("UTF-8");
+            // Read back alike (serde_json reads floats to within a bit).
+            prop_assert_eq!(Ordered::parse(&line), Ordered::parse(&expected.printed(false)));
+            prop_assert_eq!(line, expected.printed(false));
         }
     }
+
+    /// Arbitrary tables (every kind of name and address) a tick after
+    /// another that differs: services and real servers gone, new, counted.
+    #[test]
+    fn ticks_of_arbitrary_tables_follow_the_schema(
+        info in json_tests::info(),
+        before in json_tests::table(),
+        keep in proptest::collection::vec(any::<bool>(), 32),
+        added in json_tests::table(),
+        interval_ms in proptest::option::of(any::<u64>()),
+        timestamp in json_tests::name(),
+    ) {
+        let mut keep = keep.iter().cycle().copied();
+        let mut entries = Vec::new();
+        for e in &before {
+            if !keep.next().unwrap_or(true) {
+                continue;
+            }
+            let mut e = e.clone();
+            e.dests.retain(|_| keep.next().unwrap_or(true));
+            for d in &mut e.dests {
+                d.stats.conns = d.stats.conns.saturating_add(7);
+            }
+            entries.push(e);
+        }
+        entries.extend(added);
+        let (mut tracker, mut reference) = (RateTracker::default(), ReferenceTracker::default());
+        let start = Instant::now();
+        let later = start + Duration::from_millis(1500);
+        let mut line = Vec::new();
+        let first = TickHeader { tick: 1, timestamp: &timestamp, interval_ms: None, info: &info };
+        write_tick(&mut line, first, &before, &mut tracker, start).expect("to memory");
+        reference.update(&before, start);
+        line.clear();
+        let second = TickHeader { tick: 2, timestamp: &timestamp, interval_ms, info: &info };
+        write_tick(&mut line, second, &entries, &mut tracker, later).expect("to memory");
+        let expected = object([
+            ("schema_version", scalar(1)),
+            ("tick", scalar(2)),
+            ("timestamp", scalar(timestamp.as_str())),
+            ("interval_ms", interval_ms.map_or_else(null, scalar)),
+            ("ipvs", expected_info(&info)),
+            ("services", Ordered::Array(entries.iter().map(expected_service).collect())),
+            (
+                "deltas",
+                Ordered::Array(reference.update(&entries, later).iter().map(expected_delta).collect()),
+            ),
+        ]);
+        prop_assert_eq!(String::from_utf8(line).expect("UTF-8"), expected.printed(false));
+    }
+}
+
+/// The ticks of `--timeout`, `--daemon` and `-c`: the tick's fields, then
+/// the document's payload with the keys of every object sorted by name.
+#[test]
+fn other_ticks_are_the_payload_keys_sorted() {
+    let daemons = [crate::model::Daemon {
+        state: crate::model::DaemonState::Backup,
+        mcast_ifn: "lo".into(),
+        syncid: 5,
+        sync_maxlen: None,
+        mcast_group: Some(IpAddr::V4(Ipv4Addr::new(224, 0, 0, 81))),
+        mcast_port: Some(8848),
+        mcast_ttl: None,
+    }];
+    let line = OtherTick {
+        schema_version: json::SCHEMA_VERSION,
+        tick: 3,
+        timestamp: "2026-11-25T09:41:07.123Z",
+        interval_ms: Some(1000),
+        payload: KeysSorted(json::daemons(&daemons).payload),
+    };
+    let expected = object([
+        ("schema_version", scalar(1)),
+        ("tick", scalar(3)),
+        ("timestamp", scalar("2026-11-25T09:41:07.123Z")),
+        ("interval_ms", scalar(1000)),
+        (
+            "daemons",
+            Ordered::Array(daemons.iter().map(json_tests::expected_daemon).collect())
+                .keys_sorted(),
+        ),
+    ]);
+    let mut written = Vec::new();
+    json::write(&mut written, &line, false).expect("to memory");
+    assert_eq!(
+        String::from_utf8(written).expect("UTF-8"),
+        expected.printed(false)
+    );
+    let timeouts = crate::model::Timeouts {
+        tcp: 900,
+        tcp_fin: 120,
+        udp: 300,
+    };
+    let line = OtherTick {
+        schema_version: json::SCHEMA_VERSION,
+        tick: 1,
+        timestamp: "t",
+        interval_ms: None,
+        payload: KeysSorted(json::timeouts(&timeouts).payload),
+    };
+    let mut written = Vec::new();
+    json::write(&mut written, &line, false).expect("to memory");
+    assert_eq!(
+        String::from_utf8(written).expect("UTF-8"),
+        "{\"schema_version\":1,\"tick\":1,\"timestamp\":\"t\",\"interval_ms\":null,\
+         \"timeouts\":{\"tcp\":900,\"tcp_fin\":120,\"udp\":300}}\n"
+    );
 }
 
 /// A table whose real-server dumps fail from the `ok_dumps + 1`-th on, as
@@ -478,7 +641,7 @@ fn run_failing(args: &[&str], ok_dumps: usize) -> (String, String, i32) {
     let mut backend = FailingDumps { table, ok_dumps };
     let argv: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
     let inv = crate::cli::parse_args("ipvsadm", &argv).expect("valid arguments");
-    let names = crate::names::FakeResolver::new();
+    let names = crate::resolve::FakeResolver::new();
     let info = backend.table.info().expect("the fake's info");
     let mut session = Session {
         ipvs: &mut backend,

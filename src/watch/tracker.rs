@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::model::{Dest, ServiceEntry, ServiceId, Stats};
 use crate::render::table;
@@ -19,8 +19,7 @@ pub(super) fn dest_key(d: &Dest) -> DestKey {
 }
 
 /// Per-second rates computed from two counter snapshots.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Delta {
     /// New connections in the interval.
     pub conns: u64,
@@ -69,7 +68,7 @@ impl Delta {
 }
 
 /// Whether an entry is new, still there, or just vanished.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     Appeared,
@@ -77,9 +76,9 @@ pub enum Presence {
     Vanished,
 }
 
-/// Computed view of one real server at one tick.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Computed view of one real server at one tick, owned (the full-screen
+/// view's rows are made from these).
+#[derive(Debug, Clone, PartialEq)]
 pub struct DestDelta {
     pub addr: String,
     pub port: u16,
@@ -92,9 +91,8 @@ pub struct DestDelta {
     pub share_percent: Option<f64>,
 }
 
-/// Computed view of one service at one tick.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Computed view of one service at one tick, owned.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServiceDelta {
     /// The service as the text listing names it (`TCP 10.0.0.1:80`).
     pub service: String,
@@ -216,9 +214,13 @@ impl DestBefore {
 }
 
 /// One service's deltas at one tick: a [`ServiceDelta`] that borrows the
-/// tracker's buffers instead of owning text.
-#[derive(Debug, Clone, Copy)]
+/// tracker's buffers instead of owning text. Serialized, it is a member of
+/// a `--watch --json` tick's `deltas`, keys in this order.
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct ServiceView<'a> {
+    /// `"service"`: the service as the text listing names it
+    /// (`TCP 10.0.0.1:80`).
+    #[serde(rename = "service", serialize_with = "super::ndjson::service_label")]
     pub id: ServiceId,
     pub presence: Presence,
     pub delta: Delta,
@@ -229,13 +231,17 @@ pub struct ServiceView<'a> {
 
 /// One real server's deltas at one tick: a [`DestDelta`] with its address
 /// as is.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DestView {
+    #[serde(serialize_with = "super::ndjson::address")]
     pub addr: IpAddr,
     pub port: u16,
     pub presence: Presence,
     pub delta: Delta,
+    /// New connections since the watch started.
     pub conns_since_start: u64,
+    /// Share (0-100) of the service's new connections since the watch
+    /// started; `null` while the service has had none.
     pub share_percent: Option<f64>,
 }
 

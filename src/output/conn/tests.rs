@@ -4,8 +4,8 @@ use pretty_assertions::assert_eq;
 use proptest::prelude::*;
 
 use super::*;
-use crate::names::FakeResolver;
 use crate::output::fixtures::{ip, reference_names};
+use crate::resolve::FakeResolver;
 
 /// `cat /proc/net/ip_vs_conn`
 const PROC_CONN: &str = "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData

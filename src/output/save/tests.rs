@@ -4,8 +4,8 @@ use pretty_assertions::assert_eq;
 
 use super::*;
 use crate::listing::sort::sort_services;
-use crate::names::FakeResolver;
 use crate::output::fixtures::*;
+use crate::resolve::FakeResolver;
 
 /// `ipvsadm -S -n`
 const SN_REFERENCE: &str = "-A -f -1 -s rr

@@ -3,8 +3,8 @@
 use pretty_assertions::assert_eq;
 
 use super::*;
-use crate::names::FakeResolver;
 use crate::output::fixtures::*;
+use crate::resolve::FakeResolver;
 
 /// `ipvsadm -Ln`
 const LN_REFERENCE: &str = "IP Virtual Server version 1.2.1 (size=4096)

@@ -1,0 +1,755 @@
+//! The serde `Serializer` the documents are written with: JSON as
+//! `serde_json` writes it (compact, or `--pretty`'s two-space indentation;
+//! strings escaped alike; floats by `serde_json` itself), straight into a
+//! byte buffer. A large table's document is five times its text, and
+//! `serde_json` writes a struct's key in five writes and an escape scan:
+//! here a key is one copy of known size, a number is made in place
+//! ([`push_decimal`]), and the buffer goes out in large writes between
+//! the members of an array.
+//!
+//! It knows nothing of the schema: the views in [`super`] are the
+//! documents; the tests compare its bytes with `serde_json`'s.
+
+use std::fmt::{self, Display, Write as _};
+use std::io;
+
+use serde::ser::{self, Serialize};
+
+use crate::output::common::push_decimal;
+
+/// Why a document was not written whole. Boxed: every serializer call
+/// returns a `Result` of it, best kept the size of a pointer.
+#[derive(Debug)]
+pub struct Error(Box<Failure>);
+
+#[derive(Debug)]
+enum Failure {
+    /// Writing it out failed.
+    Io(io::Error),
+    /// A value refused to be serialized (a streamed listing that stopped).
+    Value(String),
+}
+
+impl Error {
+    pub(crate) fn io(e: io::Error) -> Error {
+        Error(Box::new(Failure::Io(e)))
+    }
+}
+
+impl Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match &*self.0 {
+            Failure::Io(e) => e.fmt(f),
+            Failure::Value(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: Display>(message: T) -> Error {
+        Error(Box::new(Failure::Value(message.to_string())))
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> io::Error {
+        match *e.0 {
+            Failure::Io(e) => e,
+            Failure::Value(message) => {
+                io::Error::new(io::ErrorKind::InvalidData, message)
+            }
+        }
+    }
+}
+
+/// A JSON serializer into `buf`, which goes to `out` (if any) whenever it
+/// holds a chunk at the end of an array member.
+/// `PRETTY` indents it as `--pretty` does; a parameter of the type, so
+/// that the compact serializer has no branch for it.
+pub struct JsonSerializer<'a, const PRETTY: bool> {
+    buf: &'a mut Vec<u8>,
+    out: Option<&'a mut dyn io::Write>,
+    depth: usize,
+    /// Whether the innermost open object or array has no member yet.
+    empty: bool,
+}
+
+impl<'a, const PRETTY: bool> JsonSerializer<'a, PRETTY> {
+    pub fn new(
+        buf: &'a mut Vec<u8>,
+        out: Option<&'a mut dyn io::Write>,
+    ) -> JsonSerializer<'a, PRETTY> {
+        JsonSerializer {
+            buf,
+            out,
+            depth: 0,
+            empty: true,
+        }
+    }
+
+    #[inline(always)]
+    fn newline(&mut self) {
+        self.buf.push(b'\n');
+        self.buf.resize(self.buf.len() + 2 * self.depth, b' ');
+    }
+
+    /// Before a member of the open object or array.
+    #[inline(always)]
+    fn separate(&mut self) {
+        if !self.empty {
+            self.buf.push(b',');
+        }
+        self.empty = false;
+        if PRETTY {
+            self.newline();
+        }
+    }
+
+    #[inline(always)]
+    fn open(&mut self, bracket: u8) {
+        self.buf.push(bracket);
+        self.depth += 1;
+        self.empty = true;
+    }
+
+    #[inline(always)]
+    fn close(&mut self, bracket: u8) {
+        self.depth = self.depth.saturating_sub(1);
+        if PRETTY && !self.empty {
+            self.newline();
+        }
+        self.buf.push(bracket);
+        // The closed container is a member of its parent.
+        self.empty = false;
+    }
+
+    /// `"key":` of a struct's field, after its separator: the schema's
+    /// own snake_case names, nothing to escape. Inlined where the key is a
+    /// constant, so that every copy is of a known size: compact, as few
+    /// as the hand-written fragment `,"key":` would take.
+    #[inline(always)]
+    fn field_key(&mut self, key: &'static str) {
+        const MAX: usize = 32;
+        let key = key.as_bytes();
+        if key.len() > MAX {
+            self.separate();
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(key);
+            self.buf
+                .extend_from_slice(if PRETTY { b"\": " } else { b"\":" });
+            return;
+        }
+        // `,"key":` (pretty: `"key": ` after the line break) made on the
+        // stack, then one copy of known size into the buffer: one
+        // capacity check, as for a hand-written constant fragment.
+        let mut fragment = [0u8; MAX + 5];
+        fragment[0] = b',';
+        fragment[1] = b'"';
+        fragment[2..2 + key.len()].copy_from_slice(key);
+        fragment[2 + key.len()] = b'"';
+        fragment[3 + key.len()] = b':';
+        if PRETTY {
+            fragment[4 + key.len()] = b' ';
+            self.separate();
+            self.buf.extend_from_slice(&fragment[1..key.len() + 5]);
+        } else if self.empty {
+            self.empty = false;
+            self.buf.extend_from_slice(&fragment[1..key.len() + 4]);
+        } else {
+            self.buf.extend_from_slice(&fragment[..key.len() + 4]);
+        }
+    }
+
+    /// After a member of an array: a chunk goes out.
+    #[inline(always)]
+    fn after_element(&mut self) -> Result<(), Error> {
+        if self.buf.len() >= super::JSON_CHUNK {
+            if let Some(out) = self.out.as_deref_mut() {
+                out.write_all(self.buf).map_err(Error::io)?;
+                self.buf.clear();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `value` as a JSON string, escaped as `serde_json` escapes: `"` and `\`,
+/// the short forms `\b \f \n \r \t`, other control characters as
+/// `\u00XX` (lowercase hex); everything else, UTF-8 included, as is.
+#[inline]
+pub(crate) fn push_string(buf: &mut Vec<u8>, value: &str) {
+    let bytes = value.as_bytes();
+    // Most are names and addresses: short, nothing to escape, copied a
+    // byte at a time (cheaper than a call to `memcpy`).
+    if bytes.len() <= 24 && !bytes.iter().any(|&b| needs_escape(b)) {
+        buf.reserve(bytes.len() + 2);
+        buf.push(b'"');
+        for &byte in bytes {
+            buf.push(byte);
+        }
+        buf.push(b'"');
+        return;
+    }
+    buf.push(b'"');
+    push_string_contents(buf, value);
+    buf.push(b'"');
+}
+
+#[inline(always)]
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+fn push_string_contents(buf: &mut Vec<u8>, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = value.as_bytes();
+    let mut plain_from = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let short = match byte {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x0c => b'f',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0..=0x1f => b'u',
+            _ => continue,
+        };
+        buf.extend_from_slice(&bytes[plain_from..i]);
+        buf.push(b'\\');
+        buf.push(short);
+        if short == b'u' {
+            buf.extend_from_slice(b"00");
+            buf.push(HEX[usize::from(byte >> 4)]);
+            buf.push(HEX[usize::from(byte & 0xf)]);
+        }
+        plain_from = i + 1;
+    }
+    buf.extend_from_slice(&bytes[plain_from..]);
+}
+
+/// `Display` output escaped into a JSON string's contents.
+struct Escaping<'b>(&'b mut Vec<u8>);
+
+impl fmt::Write for Escaping<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        push_string_contents(self.0, s);
+        Ok(())
+    }
+}
+
+impl<'s, 'a, const PRETTY: bool> ser::Serializer for &'s mut JsonSerializer<'a, PRETTY> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'s, 'a, PRETTY>;
+    type SerializeTuple = Compound<'s, 'a, PRETTY>;
+    type SerializeTupleStruct = Compound<'s, 'a, PRETTY>;
+    type SerializeTupleVariant = Compound<'s, 'a, PRETTY>;
+    type SerializeMap = Compound<'s, 'a, PRETTY>;
+    type SerializeStruct = Compound<'s, 'a, PRETTY>;
+    type SerializeStructVariant = Compound<'s, 'a, PRETTY>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.buf
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+
+    #[inline]
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        if v < 0 {
+            self.buf.push(b'-');
+        }
+        push_decimal(self.buf, v.unsigned_abs());
+        Ok(())
+    }
+
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        write!(Escaping(self.buf), "{v}").map_err(ser::Error::custom)
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+
+    #[inline]
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        push_decimal(self.buf, v);
+        Ok(())
+    }
+
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        write!(Escaping(self.buf), "{v}").map_err(ser::Error::custom)
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        // serde_json's own text of a float (`null` when not finite).
+        serde_json::to_writer(&mut *self.buf, &v).map_err(ser::Error::custom)
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        serde_json::to_writer(&mut *self.buf, &v).map_err(ser::Error::custom)
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+
+    #[inline]
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        push_string(self.buf, v);
+        Ok(())
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        ser::Serializer::collect_seq(self, v)
+    }
+
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+
+    #[inline]
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.buf.extend_from_slice(b"null");
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.open(b'{');
+        self.field_key(variant);
+        value.serialize(&mut *self)?;
+        self.close(b'}');
+        Ok(())
+    }
+
+    fn serialize_seq(
+        self,
+        _len: Option<usize>,
+    ) -> Result<Compound<'s, 'a, PRETTY>, Error> {
+        self.open(b'[');
+        Ok(Compound {
+            ser: self,
+            variant: false,
+        })
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'s, 'a, PRETTY>, Error> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<Compound<'s, 'a, PRETTY>, Error> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'s, 'a, PRETTY>, Error> {
+        self.open(b'{');
+        self.field_key(variant);
+        self.open(b'[');
+        Ok(Compound {
+            ser: self,
+            variant: true,
+        })
+    }
+
+    fn serialize_map(
+        self,
+        _len: Option<usize>,
+    ) -> Result<Compound<'s, 'a, PRETTY>, Error> {
+        self.open(b'{');
+        Ok(Compound {
+            ser: self,
+            variant: false,
+        })
+    }
+
+    #[inline]
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'s, 'a, PRETTY>, Error> {
+        self.open(b'{');
+        Ok(Compound {
+            ser: self,
+            variant: false,
+        })
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'s, 'a, PRETTY>, Error> {
+        self.open(b'{');
+        self.field_key(variant);
+        self.open(b'{');
+        Ok(Compound {
+            ser: self,
+            variant: true,
+        })
+    }
+
+    /// `value`'s `Display` as a string, without a `String` of its own.
+    fn collect_str<T: ?Sized + Display>(self, value: &T) -> Result<(), Error> {
+        self.buf.push(b'"');
+        write!(Escaping(self.buf), "{value}").map_err(ser::Error::custom)?;
+        self.buf.push(b'"');
+        Ok(())
+    }
+}
+
+/// An open array or object (in an enum variant's object, with `variant`).
+pub struct Compound<'s, 'a, const PRETTY: bool> {
+    ser: &'s mut JsonSerializer<'a, PRETTY>,
+    variant: bool,
+}
+
+impl<const PRETTY: bool> Compound<'_, '_, PRETTY> {
+    #[inline]
+    fn end_variant(self, bracket: u8) -> Result<(), Error> {
+        self.ser.close(bracket);
+        if self.variant {
+            self.ser.close(b'}');
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        self.ser.separate();
+        value.serialize(&mut *self.ser)?;
+        self.ser.after_element()
+    }
+}
+
+impl<const PRETTY: bool> ser::SerializeSeq for Compound<'_, '_, PRETTY> {
+    type Ok = ();
+    type Error = Error;
+
+    #[inline]
+    fn serialize_element<T: ?Sized + Serialize>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.end_variant(b']')
+    }
+}
+
+impl<const PRETTY: bool> ser::SerializeTuple for Compound<'_, '_, PRETTY> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: ?Sized + Serialize>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.end_variant(b']')
+    }
+}
+
+impl<const PRETTY: bool> ser::SerializeTupleStruct for Compound<'_, '_, PRETTY> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.end_variant(b']')
+    }
+}
+
+impl<const PRETTY: bool> ser::SerializeTupleVariant for Compound<'_, '_, PRETTY> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.end_variant(b']')
+    }
+}
+
+impl<const PRETTY: bool> ser::SerializeMap for Compound<'_, '_, PRETTY> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), Error> {
+        self.ser.separate();
+        key.serialize(MapKey(&mut *self.ser))?;
+        self.ser
+            .buf
+            .extend_from_slice(if PRETTY { b": " } else { b":" });
+        Ok(())
+    }
+
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        value.serialize(&mut *self.ser)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.end_variant(b'}')
+    }
+}
+
+impl<const PRETTY: bool> ser::SerializeStruct for Compound<'_, '_, PRETTY> {
+    type Ok = ();
+    type Error = Error;
+
+    #[inline(always)]
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.ser.field_key(key);
+        value.serialize(&mut *self.ser)
+    }
+
+    #[inline]
+    fn end(self) -> Result<(), Error> {
+        self.end_variant(b'}')
+    }
+}
+
+impl<const PRETTY: bool> ser::SerializeStructVariant for Compound<'_, '_, PRETTY> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.ser.field_key(key);
+        value.serialize(&mut *self.ser)
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.end_variant(b'}')
+    }
+}
+
+/// A map's key: a string (or a `Display` value), as JSON keys are.
+struct MapKey<'s, 'a, const PRETTY: bool>(&'s mut JsonSerializer<'a, PRETTY>);
+
+/// What a map key cannot be.
+fn not_a_key() -> Error {
+    ser::Error::custom("a JSON key must be a string")
+}
+
+impl<const PRETTY: bool> ser::Serializer for MapKey<'_, '_, PRETTY> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<(), Error>;
+    type SerializeTuple = ser::Impossible<(), Error>;
+    type SerializeTupleStruct = ser::Impossible<(), Error>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = ser::Impossible<(), Error>;
+    type SerializeStruct = ser::Impossible<(), Error>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
+
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        push_string(self.0.buf, v);
+        Ok(())
+    }
+
+    fn collect_str<T: ?Sized + Display>(self, value: &T) -> Result<(), Error> {
+        self.0.collect_str(value)
+    }
+
+    fn serialize_bool(self, _: bool) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_i8(self, _: i8) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_i16(self, _: i16) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_i32(self, _: i32) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_i64(self, _: i64) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_u8(self, _: u8) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_u16(self, _: u16) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_u32(self, _: u32) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_u64(self, _: u64) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_f32(self, _: f32) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_f64(self, _: f64) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Error> {
+        Err(not_a_key())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(not_a_key())
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(not_a_key())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(not_a_key())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(not_a_key())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(not_a_key())
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, Error> {
+        Err(not_a_key())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(not_a_key())
+    }
+}
