@@ -33,6 +33,8 @@ pub(crate) enum Mode {
 }
 
 /// `IP_VS_SCHEDNAME_MAXLEN - 1`, `IP_VS_PENAME_MAXLEN`, `IP_VS_IFNAME_MAXLEN - 1`.
+mod extensions;
+
 const SCHED_NAME_MAX: usize = 15;
 const PE_NAME_MAX: usize = 16;
 const IFNAME_MAX: usize = 15;
@@ -40,8 +42,6 @@ const IFNAME_MAX: usize = 15;
 const SCHED_FLAGS_MAX: usize = 127;
 const DEFAULT_SCHEDULER: &str = "wlc";
 const DEFAULT_MCAST_IFN: &str = "eth0";
-/// Longest `--watch` interval we accept (a day), in seconds.
-const MAX_WATCH_SECONDS: f64 = 86_400.0;
 
 fn fail(message: impl Into<String>) -> UsageError {
     UsageError {
@@ -307,99 +307,6 @@ impl Entry {
         Ok(())
     }
 
-    /// Applies one of our extension options.
-    fn apply_extension(
-        &mut self,
-        spec: &OptSpec,
-        value: Option<&str>,
-        slot: ExtSlot,
-    ) -> Result<(), UsageError> {
-        if self.mode == Mode::Restore && slot == ExtSlot::Netns {
-            return Err(fail(
-                "the '--netns' option is not allowed in restore input (give it to -R instead)",
-            ));
-        }
-        if self.extensions & slot.mask() != 0 {
-            return Err(fail(format!(
-                "multiple '{}' options specified",
-                slot.name()
-            )));
-        }
-        self.extensions |= slot.mask();
-        if spec.id == OptId::Watch {
-            // A bare `--watch` uses the default; `--watch=` must say how long.
-            self.output.watch = Some(match value {
-                None => WatchInterval::default(),
-                Some(text) => parse_watch_interval(text)?,
-            });
-            return Ok(());
-        }
-        let v = value.unwrap_or_default();
-        match spec.id {
-            OptId::Json => self.output.style = OutputStyle::Json,
-            OptId::Format => {
-                self.output.style = match v {
-                    "text" => OutputStyle::Text,
-                    "json" => OutputStyle::Json,
-                    "table" => OutputStyle::Table,
-                    "prometheus" => OutputStyle::Prometheus,
-                    _ => {
-                        return Err(fail(format!(
-                            "invalid format `{v}' specified (expected text, json, table or prometheus)"
-                        )));
-                    }
-                }
-            }
-            OptId::Pretty => self.output.pretty = true,
-            OptId::Count => {
-                let count = v
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| fail(format!("invalid count `{v}' specified (expected an integer greater than zero)")))?;
-                self.output.count = Some(count);
-            }
-            OptId::Netns => {
-                if v.is_empty() {
-                    return Err(fail("empty network namespace name specified"));
-                }
-                self.netns = Some(v.to_string());
-            }
-            OptId::Atomic => self.atomic = true,
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// Our extensions' legality, checked after ipvsadm's option loop.
-    fn check_extensions(&self) -> Result<(), UsageError> {
-        let seen = |slot: ExtSlot| self.extensions & slot.mask() != 0;
-        for slot in [
-            ExtSlot::Format,
-            ExtSlot::Pretty,
-            ExtSlot::Watch,
-            ExtSlot::Count,
-        ] {
-            if seen(slot) && self.cmd != CmdKind::List {
-                return Err(fail(format!(
-                    "Illegal '{}' option with the '{}' command",
-                    slot.name(),
-                    self.cmd.name()
-                )));
-            }
-        }
-        if seen(ExtSlot::Atomic) && self.cmd != CmdKind::Restore {
-            return Err(fail(format!(
-                "Illegal 'atomic' option with the '{}' command",
-                self.cmd.name()
-            )));
-        }
-        if seen(ExtSlot::Count) && !seen(ExtSlot::Watch) {
-            return Err(fail("The 'count' option needs the 'watch' option"));
-        }
-        Ok(())
-    }
-
     /// The service given; takes the names (each command builds one).
     fn service(&mut self) -> Service {
         let family = self.family.unwrap_or(Family::Inet);
@@ -610,18 +517,6 @@ impl Entry {
             atomic: self.atomic,
         }
     }
-}
-
-/// `--watch=SECONDS`: a positive number of seconds, fractions allowed.
-fn parse_watch_interval(text: &str) -> Result<WatchInterval, UsageError> {
-    let seconds: f64 = text.trim().parse().unwrap_or(f64::NAN);
-    if !(seconds.is_finite() && seconds > 0.0 && seconds <= MAX_WATCH_SECONDS) {
-        return Err(fail(format!(
-            "invalid watch interval `{text}' specified (expected seconds, greater than 0 and at most {MAX_WATCH_SECONDS})"
-        )));
-    }
-    let millis = (seconds * 1000.0).round().max(1.0) as u64;
-    Ok(WatchInterval(millis))
 }
 
 /// The bare-`ipvsadm` listing: the whole table, with name resolution.

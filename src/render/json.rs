@@ -690,17 +690,5 @@ pub fn write<T: Serialize + ?Sized>(
     Ok(write_chunked(out, &mut Vec::new(), doc, pretty)?)
 }
 
-/// The listing document of `entries` (real servers already in listing
-/// order) appended to `out`, newline included.
-pub fn write_table(
-    out: &mut Vec<u8>,
-    info: &Info,
-    entries: &[ServiceEntry],
-    pretty: bool,
-) {
-    // Nothing fails: a table in memory serialized into memory.
-    let _ = serialize_into(out, &table(info, entries), pretty);
-}
-
 #[cfg(test)]
 pub(crate) mod tests;

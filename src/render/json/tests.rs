@@ -353,7 +353,8 @@ fn expected_table(info: &Info, entries: &[ServiceEntry]) -> Ordered {
 
 fn written_table(info: &Info, entries: &[ServiceEntry], pretty: bool) -> String {
     let mut out = Vec::new();
-    json::write_table(&mut out, info, entries, pretty);
+    json::serialize_into(&mut out, &json::table(info, entries), pretty)
+        .expect("to memory");
     String::from_utf8(out).expect("JSON is UTF-8")
 }
 
