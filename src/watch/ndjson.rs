@@ -3,7 +3,6 @@
 
 use std::cell::{RefCell, RefMut};
 use std::io::{self, Write};
-use std::net::IpAddr;
 use std::time::Instant;
 
 use serde::ser::{Error as _, SerializeSeq};
@@ -12,9 +11,8 @@ use serde::{Serialize, Serializer};
 use super::listing_failure;
 use super::tracker::RateTracker;
 use crate::listing::{self, ListCmd, ListWhat};
-use crate::model::{Info, ServiceEntry, ServiceId};
+use crate::model::{Info, ServiceEntry};
 use crate::render::json::{self, Stopped};
-use crate::render::table;
 use crate::session::{EXIT_LIST, Session};
 
 /// One NDJSON line of `--watch --json` for a listing of services: the
@@ -264,33 +262,4 @@ pub(super) fn write_other_tick(
         }
     }
     Ok(None)
-}
-
-/// `"service"` of a member of `deltas`: the service as the text listing
-/// names it, written from a buffer reused across services.
-pub(super) fn service_label<S: Serializer>(
-    id: &ServiceId,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    thread_local! {
-        static LABEL: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    }
-    LABEL.with(|label| {
-        let mut label = label
-            .try_borrow_mut()
-            .map_err(|_| S::Error::custom("the label buffer is busy"))?;
-        label.clear();
-        table::push_service_id_label(&mut label, id);
-        // Protocol names, numbers and addresses: ASCII.
-        let text = std::str::from_utf8(&label).map_err(S::Error::custom)?;
-        serializer.serialize_str(text)
-    })
-}
-
-/// An address field of the deltas, as the documents write addresses.
-pub(super) fn address<S: Serializer>(
-    addr: &IpAddr,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    json::Addr(*addr).serialize(serializer)
 }

@@ -2,14 +2,16 @@
 //! per-second deltas, appearances and shares computed from two ticks'
 //! counters.
 
+use std::cell::RefCell;
 use std::net::IpAddr;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::ser::Error as _;
+use serde::{Serialize, Serializer};
 
 use crate::model::{Dest, ServiceEntry, ServiceId, Stats};
-use crate::render::table;
+use crate::render::{json, table};
 
 /// Identity of a real server inside its service.
 pub(super) type DestKey = (IpAddr, u16);
@@ -220,7 +222,7 @@ impl DestBefore {
 pub struct ServiceView<'a> {
     /// `"service"`: the service as the text listing names it
     /// (`TCP 10.0.0.1:80`).
-    #[serde(rename = "service", serialize_with = "super::ndjson::service_label")]
+    #[serde(rename = "service", serialize_with = "service_label")]
     pub id: ServiceId,
     pub presence: Presence,
     pub delta: Delta,
@@ -233,7 +235,7 @@ pub struct ServiceView<'a> {
 /// as is.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DestView {
-    #[serde(serialize_with = "super::ndjson::address")]
+    #[serde(serialize_with = "address")]
     pub addr: IpAddr,
     pub port: u16,
     pub presence: Presence,
@@ -528,3 +530,29 @@ fn addr_text(addr: &IpAddr) -> String {
 /// A hash map for keys the watch makes from the table itself (service
 /// ids, addresses, row labels): no need for SipHash's cost.
 pub(super) type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
+
+/// `"service"` of a member of `deltas`: the service as the text listing
+/// names it, written from a buffer reused across services.
+fn service_label<S: Serializer>(
+    id: &ServiceId,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    thread_local! {
+        static LABEL: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    LABEL.with(|label| {
+        let mut label = label
+            .try_borrow_mut()
+            .map_err(|_| S::Error::custom("the label buffer is busy"))?;
+        label.clear();
+        table::push_service_id_label(&mut label, id);
+        // Protocol names, numbers and addresses: ASCII.
+        let text = std::str::from_utf8(&label).map_err(S::Error::custom)?;
+        serializer.serialize_str(text)
+    })
+}
+
+/// An address field of the deltas, as the documents write addresses.
+fn address<S: Serializer>(addr: &IpAddr, serializer: S) -> Result<S::Ok, S::Error> {
+    json::Addr(*addr).serialize(serializer)
+}
