@@ -9,14 +9,13 @@ use serde_json::Value;
 
 use crate::support::demo::KubeDemo;
 use crate::support::netns::{IP, NamedNetns};
-use crate::support::runner::{inside_lab, on_path};
 use crate::support::{
     Ns, TestResult, Trial, assert_ok, assert_same_output, compare::render,
 };
 
 pub fn tests() -> Vec<Trial> {
-    // Named namespaces need iproute2 (`ip netns`); the traffic needs busybox.
-    let runnable = inside_lab() || (on_path("busybox") && on_path("ip"));
+    // Named namespaces need iproute2 (`ip netns`); the traffic needs busybox:
+    // the runner checks that they are there before any test runs.
     kernel_tests![
         a_named_namespace_holds_what_netns_commands_make,
         a_namespace_path_works_like_its_name,
@@ -24,9 +23,6 @@ pub fn tests() -> Vec<Trial> {
         watch_in_another_namespace,
         a_missing_namespace_is_an_error,
     ]
-    .into_iter()
-    .map(|t| t.with_ignored_flag(!runnable))
-    .collect()
 }
 
 /// A process kept alive (for its `/proc/PID/ns/net`), killed when dropped.
