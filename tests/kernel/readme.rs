@@ -460,15 +460,19 @@ fn netns_example_lists_a_containers_table(ns: &Ns) -> TestResult {
         .spawn()?;
     let bins = bin_dir(ns.ours_path())?;
     let path = path_with(bins.path());
-    let mut out = sh_in(ns, dir.path(), &block, &[("PATH", &path)]);
-    // ip netns exec may take a moment to become the kube-proxy process.
-    for _ in 0..50 {
-        if out.status.success() {
+    // `ip netns exec` execs the program (same pid) once it has entered the
+    // namespace: wait for that, then run the README's block once.
+    let comm = format!("/proc/{}/comm", proxy.id());
+    let mut became = false;
+    for _ in 0..100 {
+        if std::fs::read_to_string(&comm).is_ok_and(|c| c == "kube-proxy\n") {
+            became = true;
             break;
         }
-        std::thread::sleep(Duration::from_millis(100));
-        out = sh_in(ns, dir.path(), &block, &[("PATH", &path)]);
+        std::thread::sleep(Duration::from_millis(50));
     }
+    assert!(became, "ip netns exec never became kube-proxy ({comm})");
+    let out = sh_in(ns, dir.path(), &block, &[("PATH", &path)]);
     let _ = proxy.kill();
     let _ = proxy.wait();
     let expected = nodes.reference(&node, "-Ln");

@@ -20,7 +20,8 @@
 //!   in the VM it is always the lab's `/usr/sbin/ipvsadm-1.31`.
 //! * `IPVS_LAB`: `require` (the lab VM or a failure: CI), `skip` (never
 //!   boot the VM), `host` (run on this host, which must have IPVS).
-//! * `IPVS_LAB_TIMEOUT`: VM-side limit in seconds for the whole run (default 1800).
+//! * `IPVS_LAB_TIMEOUT`: VM-side limit in seconds for the whole run (default
+//!   3600: the tests run one at a time).
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -28,6 +29,7 @@ use std::io::{IsTerminal, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -54,22 +56,51 @@ static PANICS: LazyLock<Mutex<HashMap<String, String>>> =
 
 const THREAD_PREFIX: &str = "kernel-test:";
 
+/// Tests running now. One at a time, always: the kernel resumes a service
+/// dump at a position counted over the services of every network namespace
+/// (`ip_vs_genl_dump_services`), so while another test changes its table,
+/// a listing of this one can repeat or skip a service. With nothing else
+/// running, every read is exact and no comparison is ever read again.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
 fn in_fresh_netns(name: &str, f: fn(&Ns) -> Result<(), Failed>) -> Result<(), Failed> {
     let thread_name = format!("{THREAD_PREFIX}{name}");
     let test_name = name.to_string();
+    let others = RUNNING.fetch_add(1, Ordering::SeqCst);
     let handle = std::thread::Builder::new()
         .name(thread_name.clone())
         .spawn(move || -> Result<(), Failed> {
+            if others != 0 {
+                return Err(format!(
+                    "{others} other kernel test(s) are running: the kernel tests must \
+                     run one at a time (their dumps see each other's changes)"
+                )
+                .into());
+            }
             // Only this thread moves; children forked from it inherit its netns.
             unshare(CloneFlags::CLONE_NEWNET)
                 .map_err(|e| format!("unshare(CLONE_NEWNET) failed: {e}"))?;
             set_lo_up()
                 .map_err(|e| format!("cannot bring lo up in the new netns: {e}"))?;
             let ns = Ns::new(&test_name)?;
-            f(&ns)
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&ns)));
+            // The table emptied before the namespace goes: the kernel tears
+            // it down later, in the background, and services leaving its
+            // shared table then would shift the next test's dumps.
+            let _ = Command::new(reference_path())
+                .arg("-C")
+                .stdin(Stdio::null())
+                .output();
+            match result {
+                Ok(result) => result,
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
         })
         .map_err(|e| format!("cannot spawn the test thread: {e}"))?;
-    match handle.join() {
+    let joined = handle.join();
+    RUNNING.fetch_sub(1, Ordering::SeqCst);
+    match joined {
         Ok(result) => result,
         Err(payload) => {
             let recorded = PANICS.lock().unwrap().remove(&thread_name);
@@ -250,7 +281,10 @@ fn run_here(args: &Arguments, tests: Vec<Trial>) -> ! {
         std::process::exit(1);
     }
     install_panic_hook();
-    let conclusion = libtest_mimic::run(args, tests);
+    // One test at a time (see `RUNNING`), whatever --test-threads says.
+    let mut args = args.clone();
+    args.test_threads = Some(1);
+    let conclusion = libtest_mimic::run(&args, tests);
     println!(
         "kernel tests: {} passed, {} failed, {} ignored, {} filtered out",
         conclusion.num_passed,
@@ -344,7 +378,7 @@ fn in_lab(args: &Arguments) -> Result<i32, String> {
     let me = std::env::current_exe()
         .map_err(|e| format!("cannot find this test binary: {e}"))?;
     let ours = ours_path();
-    let timeout = std::env::var("IPVS_LAB_TIMEOUT").unwrap_or_else(|_| "1800".into());
+    let timeout = std::env::var("IPVS_LAB_TIMEOUT").unwrap_or_else(|_| "3600".into());
     let mut cmd = Command::new(&lab);
     cmd.arg("run")
         .arg("--file")
