@@ -5,12 +5,18 @@
 //! purpose (README, "Differences from ipvsadm 1.31"): their text is checked
 //! against our own documented behaviour here.
 
-use crate::support::{Ns, TestResult, Trial};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use crate::support::compare::render;
+use crate::support::{Ns, TestResult, Trial, assert_text_eq};
 
 pub fn tests() -> Vec<Trial> {
     kernel_tests![
         queries_are_the_same,
         help_and_version_are_ours_with_1_31s_usage,
+        help_and_version_need_no_root,
         invalid_command_lines_are_the_same
     ]
 }
@@ -134,5 +140,45 @@ fn help_and_version_are_ours_with_1_31s_usage(ns: &Ns) -> TestResult {
 
 fn invalid_command_lines_are_the_same(ns: &Ns) -> TestResult {
     compare_from_empty(ns, INVALID);
+    Ok(())
+}
+
+/// Runs `program ARGS` (argv[0] `ipvsadm`) as nobody (uid and gid 65534).
+fn as_nobody(program: &Path, args: &[&str]) -> Output {
+    Command::new(program)
+        .arg0("ipvsadm")
+        .args(args)
+        .uid(65534)
+        .gid(65534)
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs as nobody")
+}
+
+/// README ("Differences from ipvsadm 1.31"): 1.31's `-h` and `-v` fail
+/// without root (it opens IPVS first; spec, "IPVS unavailable / not root",
+/// captured); ours answer as they do for root.
+fn help_and_version_need_no_root(ns: &Ns) -> TestResult {
+    let refused = "exit status 2\n--- stdout:\n--- stderr:\n\
+                   Can't initialize ipvs: Permission denied (you must be root)$\n\
+                   Are you sure that IP Virtual Server is built in the kernel or as module?$\n";
+    for flag in ["-v", "-h"] {
+        assert_text_eq(
+            &format!("ipvsadm 1.31 {flag} as nobody"),
+            refused,
+            &render(&as_nobody(ns.reference_path(), &[flag])),
+        );
+        assert_text_eq(
+            &format!("ours {flag} as nobody: as for root"),
+            &render(&ns.ours(&[flag])),
+            &render(&as_nobody(ns.ours_path(), &[flag])),
+        );
+        let ours = ns.ours(&[flag]);
+        assert!(
+            ours.status.success() && !ours.stdout.is_empty(),
+            "{}",
+            render(&ours)
+        );
+    }
     Ok(())
 }
