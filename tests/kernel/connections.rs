@@ -26,7 +26,10 @@ use crate::support::{
 };
 
 pub fn tests() -> Vec<Trial> {
-    kernel_tests![connection_listings_are_1_31s_byte_for_byte]
+    kernel_tests![
+        connection_listings_are_1_31s_byte_for_byte,
+        a_malformed_connection_table
+    ]
 }
 
 /// The SIP service, persistent so that the engine keeps a template per
@@ -116,6 +119,62 @@ fn connection_listings_are_1_31s_byte_for_byte(ns: &Ns) -> TestResult {
             "1.31's --persistent-conn rows show `sip {call_id}`:\n{shown}"
         );
     }
+    Ok(())
+}
+
+/// README ("Differences from ipvsadm 1.31"): on a malformed line in
+/// `/proc/net/ip_vs_conn` 1.31 "prints garbage or stops silently"; ours
+/// prints nothing and says `unexpected input from /proc/net/ip_vs_conn`,
+/// exit 1. Both tools run on the same malformed tables; 1.31's output is
+/// what it printed when captured here.
+fn a_malformed_connection_table(ns: &Ns) -> TestResult {
+    const HEADER: &str = "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n";
+    const LISTING_HEADER: &str = "IPVS connection entries\n\
+         pro expire state       source             virtual            destination\n";
+    // A line cut short after the client address: 1.31 prints a line for it,
+    // the missing fields being whatever its buffers held (unset: not
+    // compared), and succeeds.
+    let cut_short = format!("{HEADER}TCP 0AC8014C\n");
+    // A port that is no hexadecimal number, after a good line: 1.31 prints
+    // the bad line with that port as 0 and the fields after it left from
+    // the line before (as captured from it here).
+    let bad_port = format!(
+        "{HEADER}TCP AC100002 9A2E 0AC8014C 2328 0A0A0302 0050 TIME_WAIT       119\n\
+         TCP AC100002 XYZW 0AC8014C 2328 0A0A0302 0050 TIME_WAIT       119\n"
+    );
+    for table in [&cut_short, &bad_port] {
+        let ours = on_frozen_table(ns.ours_path(), &["-Lnc"], table.as_bytes())?;
+        crate::support::assert_text_eq(
+            &format!("ours -Lnc on:\n{table}"),
+            "exit status 1\n--- stdout:\n--- stderr:\n\
+             unexpected input from /proc/net/ip_vs_conn$\n",
+            &render(&ours),
+        );
+    }
+    let reference =
+        on_frozen_table(ns.reference_path(), &["-Lnc"], cut_short.as_bytes())?;
+    let shown = String::from_utf8_lossy(&reference.stdout);
+    assert!(
+        reference.status.success()
+            && reference.stderr.is_empty()
+            && shown.starts_with(LISTING_HEADER)
+            && shown[LISTING_HEADER.len()..].starts_with("TCP ")
+            && shown.lines().count() == 3,
+        "ipvsadm 1.31 -Lnc on a line cut short:\n{}",
+        render(&reference)
+    );
+    let reference = on_frozen_table(ns.reference_path(), &["-Lnc"], bad_port.as_bytes())?;
+    crate::support::assert_text_eq(
+        "ipvsadm 1.31 -Lnc on a bad port",
+        &format!(
+            "exit status 0\n--- stdout:\n{}\
+             TCP 01:59  TIME_WAIT   172.16.0.2:39470   10.200.1.76:9000   10.10.3.2:80$\n\
+             TCP 01:59  TIME_WAIT   172.16.0.2:0       10.200.1.76:0      10.10.3.2:80$\n\
+             --- stderr:\n",
+            LISTING_HEADER.replace('\n', "$\n")
+        ),
+        &render(&reference),
+    );
     Ok(())
 }
 
