@@ -131,24 +131,58 @@ fn usage_errors_come_before_ipvs() {
 
 #[test]
 fn empty_sched_flag_is_rejected() {
-    // ipvsadm 1.31 dies with SIGSEGV on `-b ,`.
+    // ipvsadm 1.31 dies with SIGSEGV on `-b ,` (spec, "-b ,"): there are no
+    // words of its own to match. README ("Differences from ipvsadm 1.31")
+    // documents ours: a usage error, exit 2, in the form of 1.31's other
+    // scheduler-flag errors (`invalid scheduler flag `%s'`), naming the
+    // argument.
     let (out, err, rc) = run(&["-A", "-t", "10.0.0.1:80", "-s", "sh", "-b", ","]);
-    assert_eq!(rc, 2);
-    assert!(out.is_empty());
-    assert!(!err.is_empty() && !err.contains("panicked"), "{err}");
+    assert_eq!(
+        (out.as_str(), err.as_str(), rc),
+        (
+            "",
+            "no scheduler flag in `,' (expected a comma-separated list such as \
+             sh-port,sh-fallback)\n",
+            2
+        )
+    );
 }
 
 #[test]
 fn hostile_arguments_are_rejected_cleanly() {
+    // Up to the limit, a long address is one 1.31 cannot parse: its words
+    // (spec: "illegal virtual server address[:port] specified", "illegal
+    // real server address[:port] specified"), exit 2.
+    let at_limit = "1".repeat(4096);
+    for option in ["-t", "-u", "--sctp-service"] {
+        let (out, err, rc) = run(&["-A", option, at_limit.as_str()]);
+        assert_eq!(
+            (out.as_str(), err.as_str(), rc),
+            ("", "illegal virtual server address[:port] specified\n", 2),
+            "ipvsadm -A {option} <4096 digits>"
+        );
+    }
+    let (out, err, rc) = run(&["-a", "-t", "10.0.0.1:80", "-r", at_limit.as_str()]);
+    assert_eq!(
+        (out.as_str(), err.as_str(), rc),
+        ("", "illegal real server address[:port] specified\n", 2),
+        "ipvsadm -a -t 10.0.0.1:80 -r <4096 digits>"
+    );
+    // Beyond it, the documented difference (README: "an argument over 4096
+    // bytes or with a NUL byte is rejected, exit 2"), whatever the option.
+    // (A long scheduler name within the limit is no argument error: 1.31
+    // cuts it to 15 characters and asks the kernel; see the differential
+    // case.)
     let long = "1".repeat(100_000);
     for args in [
         vec!["-A", "-t", long.as_str()],
         vec!["-A", "-t", "10.0.0.1:80", "-s", long.as_str()],
     ] {
         let (out, err, rc) = run(&args);
-        assert_eq!(rc, 2, "{err}");
-        assert!(out.is_empty());
-        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(
+            (out.as_str(), err.as_str(), rc),
+            ("", "argument too long (100000 bytes, at most 4096)\n", 2),
+        );
     }
 }
 
@@ -173,8 +207,61 @@ fn a_closed_pipe_ends_quietly() {
 
 #[test]
 fn output_options_only_go_with_listings() {
-    let (out, err, rc) = run(&["-A", "-t", "10.0.0.1:80", "--json"]);
-    assert_eq!(rc, 2, "{err}");
-    assert!(out.is_empty());
-    assert!(!err.is_empty());
+    // Refused "in ipvsadm's words" (README): 1.31's message for an option
+    // a command does not take (spec: `Illegal '%s' option with the '%s'
+    // command`, exit 2), naming the option by its long name (`--json` and
+    // `-j` are `--format json`) and the command by 1.31's name for it.
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["-A", "-t", "10.0.0.1:80", "--json"],
+            "format",
+            "add-service",
+        ),
+        (&["-A", "-t", "10.0.0.1:80", "-j"], "format", "add-service"),
+        (
+            &["-A", "-t", "10.0.0.1:80", "--format", "table"],
+            "format",
+            "add-service",
+        ),
+        (
+            &["-A", "-t", "10.0.0.1:80", "--pretty"],
+            "pretty",
+            "add-service",
+        ),
+        (
+            &["-A", "-t", "10.0.0.1:80", "--watch"],
+            "watch",
+            "add-service",
+        ),
+        (
+            &["-A", "-t", "10.0.0.1:80", "--count=2"],
+            "count",
+            "add-service",
+        ),
+        (
+            &["-A", "-t", "10.0.0.1:80", "--atomic"],
+            "atomic",
+            "add-service",
+        ),
+        (
+            &["-D", "-t", "10.0.0.1:80", "--json"],
+            "format",
+            "delete-service",
+        ),
+        (&["-C", "--watch"], "watch", "flush"),
+        (&["-R", "--json"], "format", "restore"),
+    ];
+    for (args, option, command) in cases {
+        let (out, err, rc) = run(args);
+        assert_eq!(
+            (out.as_str(), err.as_str(), rc),
+            (
+                "",
+                format!("Illegal '{option}' option with the '{command}' command\n")
+                    .as_str(),
+                2
+            ),
+            "ipvsadm {args:?}"
+        );
+    }
 }

@@ -41,9 +41,22 @@ mkdir -p /tmp/decoy
 printf '#!/bin/sh\necho "$*" >>/tmp/modprobe.log\nexec busybox modprobe "$@"\n' >/sbin/modprobe
 printf '#!/bin/sh\necho "decoy $*" >>/tmp/modprobe.log\nexit 1\n' >/tmp/decoy/modprobe
 chmod 755 /sbin/modprobe /tmp/decoy/modprobe
+# The kernel's own module autoload (request_module, for the generic netlink
+# family) off, logged: only the program's own /sbin/modprobe can load ip_vs.
+printf '#!/bin/sh\necho "$*" >>/tmp/kernel-modprobe.log\nexit 1\n' >/tmp/kernel-modprobe
+chmod 755 /tmp/kernel-modprobe
+echo /tmp/kernel-modprobe >/proc/sys/kernel/modprobe
 case_ "ours -Ln with modprobe" env PATH=/tmp/decoy:$PATH ipvsadm -Ln
 case_ modprobe-log cat /tmp/modprobe.log
 case_ loaded-by-ours loaded
+# The same with ipvsadm 1.31, after unloading ip_vs again.
+rmmod ip_vs || exit 1
+: >/tmp/modprobe.log
+case_ unloaded-again loaded
+case_ "1.31 -Ln with modprobe" env PATH=/tmp/decoy:$PATH ipvsadm-1.31 -Ln
+case_ modprobe-log-1.31 cat /tmp/modprobe.log
+case_ loaded-by-1.31 loaded
+case_ kernel-autoload-attempts cat /tmp/kernel-modprobe.log
 "#;
 
 /// `(name, status, stdout, stderr)` of each case the script ran.
@@ -171,9 +184,37 @@ fn ipvs_module_absent_and_modprobe_unavailable() {
          Prot LocalAddress:Port Scheduler Flags\n  \
          -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
     );
+    // README: ours loads the module "after trying `/sbin/modprobe -- ip_vs`,
+    // by that path, without a shell", as 1.31 does (spec: `execv
+    // ("/sbin/modprobe", {"/sbin/modprobe", "--", "ip_vs", NULL})`): with the
+    // kernel's own autoload off, that call is what loaded it, with exactly
+    // these arguments, and the decoy on PATH was never run.
     assert_eq!(
-        count("loaded-by-ours"),
-        "1",
-        "ours ran /sbin/modprobe ip_vs"
+        case("modprobe-log").2,
+        "-- ip_vs\n",
+        "ours ran /sbin/modprobe -- ip_vs, and nothing else"
+    );
+    assert_eq!(count("loaded-by-ours"), "1", "ours loaded ip_vs");
+    assert_eq!(count("unloaded-again"), "0");
+    let reference = case("1.31 -Ln with modprobe");
+    assert_eq!(
+        (&listed.1, &listed.2, &listed.3),
+        (&reference.1, &reference.2, &reference.3),
+        "ipvsadm -Ln loading ip_vs: ours, then ipvsadm 1.31"
+    );
+    assert_eq!(
+        case("modprobe-log").2,
+        case("modprobe-log-1.31").2,
+        "/sbin/modprobe calls: ours, then ipvsadm 1.31"
+    );
+    assert_eq!(count("loaded-by-1.31"), "1");
+    // The kernel tried its autoload (and it failed, as arranged): the
+    // module above was loaded by the programs, not by the kernel.
+    assert!(
+        case("kernel-autoload-attempts")
+            .2
+            .contains("net-pf-16-proto-16-family-IPVS"),
+        "{:?}",
+        case("kernel-autoload-attempts")
     );
 }

@@ -2,16 +2,12 @@
 //! runs it) as a test: round-robin spread and `--stats` of real traffic.
 
 use crate::support::demo::{KubeDemo, SERVICE};
-use crate::support::runner::{inside_lab, on_path};
 use crate::support::{Ns, TestResult, Trial, compare::render};
 
 pub fn tests() -> Vec<Trial> {
-    // The scenario needs busybox (httpd, wget) and iproute2; the VM has both.
-    let runnable = inside_lab() || (on_path("busybox") && on_path("ip"));
+    // The scenario needs busybox (httpd, wget) and iproute2: the runner
+    // checks that they are there before any test runs (never ignored).
     kernel_tests![kube_proxy_rr_spread_and_stats]
-        .into_iter()
-        .map(|t| t.with_ignored_flag(!runnable))
-        .collect()
 }
 
 fn kube_proxy_rr_spread_and_stats(ns: &Ns) -> TestResult {

@@ -14,6 +14,7 @@ mod support;
 
 mod attributes;
 mod cli;
+mod connections;
 mod demo;
 mod differential;
 mod harness;
@@ -30,6 +31,7 @@ fn main() {
     tests.extend(cli::tests());
     tests.extend(demo::tests());
     tests.extend(views::tests());
+    tests.extend(connections::tests());
     tests.extend(readme::tests());
     tests.extend(reliability::tests());
     tests.extend(attributes::tests());

@@ -18,7 +18,6 @@ use serde_json::Value;
 
 use crate::support::compare::render;
 use crate::support::netns::NamedNetns;
-use crate::support::runner::{inside_lab, on_path};
 use crate::support::{
     Ns, TestResult, Trial, assert_ok, assert_same_output, assert_text_eq,
 };
@@ -31,17 +30,14 @@ const CIP: &str = "10.96.0.10";
 const CPORT: &str = "53";
 
 pub fn tests() -> Vec<Trial> {
-    // Named namespaces, jq and iproute2: the VM has them all.
-    let runnable = inside_lab() || (on_path("ip") && on_path("jq"));
+    // Named namespaces, jq and iproute2: the runner checks that they are
+    // there before any test runs (never ignored).
     kernel_tests![
         usage_block_behaves_like_ipvsadm_1_31,
         kind_workflow_runs_as_written,
         prometheus_textfile_line_writes_a_parsable_file,
         netns_example_lists_a_containers_table,
     ]
-    .into_iter()
-    .map(|t| t.with_ignored_flag(!runnable))
-    .collect()
 }
 
 /// The `n`th ```sh block after the heading `heading` (its full line).
@@ -464,15 +460,19 @@ fn netns_example_lists_a_containers_table(ns: &Ns) -> TestResult {
         .spawn()?;
     let bins = bin_dir(ns.ours_path())?;
     let path = path_with(bins.path());
-    let mut out = sh_in(ns, dir.path(), &block, &[("PATH", &path)]);
-    // ip netns exec may take a moment to become the kube-proxy process.
-    for _ in 0..50 {
-        if out.status.success() {
+    // `ip netns exec` execs the program (same pid) once it has entered the
+    // namespace: wait for that, then run the README's block once.
+    let comm = format!("/proc/{}/comm", proxy.id());
+    let mut became = false;
+    for _ in 0..100 {
+        if std::fs::read_to_string(&comm).is_ok_and(|c| c == "kube-proxy\n") {
+            became = true;
             break;
         }
-        std::thread::sleep(Duration::from_millis(100));
-        out = sh_in(ns, dir.path(), &block, &[("PATH", &path)]);
+        std::thread::sleep(Duration::from_millis(50));
     }
+    assert!(became, "ip netns exec never became kube-proxy ({comm})");
+    let out = sh_in(ns, dir.path(), &block, &[("PATH", &path)]);
     let _ = proxy.kill();
     let _ = proxy.wait();
     let expected = nodes.reference(&node, "-Ln");

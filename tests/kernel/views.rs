@@ -209,8 +209,11 @@ fn snapshot(ns: &Ns) -> Snapshot {
         .filter(|(name, _)| *name != "rate")
         .map(|(name, args)| (*name, text(&ns.reference(args))))
         .collect();
+    // Ours is read between two reads of 1.31's rates; only when those two
+    // differ (an estimator tick in between: 1.31 itself unstable) is the
+    // round taken again, and each such round is logged.
     let rate = ["-Ln", "--rate", "--exact"];
-    for _ in 0..15 {
+    for attempt in 1..=15 {
         let before = text(&ns.reference(&rate));
         let json: Value =
             serde_json::from_str(&text(&ns.ours(&["-Ln", "--json"]))).expect("JSON");
@@ -224,6 +227,10 @@ fn snapshot(ns: &Ns) -> Snapshot {
                 prometheus,
             };
         }
+        eprintln!(
+            "snapshot: attempt {attempt}: the estimator ticked between 1.31's two \
+             --rate reads, the round shows nothing:\n{before}\n{after}"
+        );
     }
     panic!("the rates never held still for one round of listings");
 }

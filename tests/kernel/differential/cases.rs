@@ -10,15 +10,27 @@ pub enum Kind {
     /// ipvsadm 1.31 fails; ours must fail exactly the same way.
     Error,
     /// A documented difference (README, "Differences from ipvsadm 1.31"):
-    /// ours is checked against what the README says instead.
+    /// both tools run it, and each must do in full what is written down
+    /// for it (ours: what the README documents; 1.31: what it does, as the
+    /// README says, captured from it).
     Differ(Expect),
+}
+
+/// What a tool does, in full: exit status, all of stdout, all of stderr.
+#[derive(Debug, Default, PartialEq)]
+pub struct Behaviour {
+    /// `exit status N` or `killed by signal N`, as `compare::render` says it.
+    pub status: Option<String>,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Expect {
-    pub status: Option<i32>,
-    pub stdout_has: Vec<String>,
-    pub stderr_has: Vec<String>,
+    /// Ours (`ours-status`, `ours-stdout`, `ours-stderr`).
+    pub ours: Behaviour,
+    /// ipvsadm 1.31 (`ref-status`, `ref-stdout`, `ref-stderr`).
+    pub reference: Behaviour,
     /// What 1.31 runs instead, to reach the state ours must leave.
     pub reference_args: Option<Vec<String>>,
     pub reference_input: Option<String>,
@@ -34,25 +46,6 @@ pub struct Case {
     pub setup: Vec<Vec<String>>,
     pub args: Vec<String>,
     pub input: Option<String>,
-}
-
-impl Case {
-    /// A listing or save, which can be run again without changing anything.
-    pub fn read_only(&self) -> bool {
-        if self.input.is_some() {
-            return false;
-        }
-        let Some(first) = self.args.first() else {
-            return true;
-        };
-        if let Some(long) = first.strip_prefix("--") {
-            return long == "list" || long == "save";
-        }
-        matches!(
-            first.strip_prefix('-').and_then(|s| s.chars().next()),
-            Some('L' | 'l' | 'S')
-        )
-    }
 }
 
 /// Parses the case file (format in its header).
@@ -96,18 +89,34 @@ pub fn parse(data: &str) -> Result<Vec<Case>, String> {
                     input: input.take(),
                 });
             }
-            "expect-status" => {
-                let status = rest.parse().map_err(|_| bad("not a status"))?;
-                last_expect(&mut cases).map_err(&bad)?.status = Some(status);
+            "ours-status" | "ref-status" | "ours-signal" | "ref-signal" => {
+                let number: i32 = rest.parse().map_err(|_| bad("not a number"))?;
+                let expect = last_expect(&mut cases).map_err(&bad)?;
+                let tool = if keyword.starts_with("ours-") {
+                    &mut expect.ours
+                } else {
+                    &mut expect.reference
+                };
+                if tool.status.is_some() {
+                    return Err(bad("a second status"));
+                }
+                tool.status = Some(if keyword.ends_with("-status") {
+                    format!("exit status {number}")
+                } else {
+                    format!("killed by signal {number}")
+                });
             }
-            "expect-stdout" => last_expect(&mut cases)
-                .map_err(&bad)?
-                .stdout_has
-                .push(unescape(rest)),
-            "expect-stderr" => last_expect(&mut cases)
-                .map_err(&bad)?
-                .stderr_has
-                .push(unescape(rest)),
+            "ours-stdout" | "ours-stderr" | "ref-stdout" | "ref-stderr" => {
+                let expect = last_expect(&mut cases).map_err(&bad)?;
+                let text = match keyword {
+                    "ours-stdout" => &mut expect.ours.stdout,
+                    "ours-stderr" => &mut expect.ours.stderr,
+                    "ref-stdout" => &mut expect.reference.stdout,
+                    _ => &mut expect.reference.stderr,
+                };
+                text.push_str(&unescape(rest));
+                text.push('\n');
+            }
             "reference" => {
                 let args = words(rest).map_err(|e| bad(&e))?;
                 last_expect(&mut cases).map_err(&bad)?.reference_args = Some(args);
@@ -120,6 +129,16 @@ pub fn parse(data: &str) -> Result<Vec<Case>, String> {
         }
         if input.is_some() && keyword != "input" {
             return Err(bad("`input` must come right before its case"));
+        }
+    }
+    for case in &cases {
+        if let Kind::Differ(expect) = &case.kind {
+            if expect.ours.status.is_none() || expect.reference.status.is_none() {
+                return Err(format!(
+                    "cases.txt line {}: a `differ` case needs a status (or signal) for each tool",
+                    case.line
+                ));
+            }
         }
     }
     if input.is_some() {

@@ -46,26 +46,6 @@ pub fn same_output(a: &Output, b: &Output) -> bool {
     a.stdout == b.stdout && a.stderr == b.stderr && a.status.code() == b.status.code()
 }
 
-/// How often a read-only comparison is tried before a difference counts.
-pub const READ_ATTEMPTS: usize = 4;
-
-/// Runs `read` (which must change nothing) until its two outputs are the
-/// same, at most [`READ_ATTEMPTS`] times; the last pair. The kernel resumes
-/// a multi-part service dump at a position counted over the services of
-/// *every* network namespace, so a test adding services in parallel can
-/// make ipvsadm 1.31 list one of ours twice or skip it; a real difference
-/// persists and still fails.
-pub fn until_same(mut read: impl FnMut() -> (Output, Output)) -> (Output, Output) {
-    let mut pair = read();
-    for _ in 1..READ_ATTEMPTS {
-        if same_output(&pair.0, &pair.1) {
-            break;
-        }
-        pair = read();
-    }
-    pair
-}
-
 /// The message of a panic payload.
 pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {

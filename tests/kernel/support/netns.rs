@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use super::runner::reference_path;
 use super::{Ns, compare::render};
 
 /// iproute2's `ip` (the VM's busybox `ip` has no `netns`).
@@ -57,6 +58,17 @@ impl NamedNetns {
 
 impl Drop for NamedNetns {
     fn drop(&mut self) {
+        // Its table emptied first: the kernel tears a deleted namespace down
+        // later, in the background, and its services leaving the kernel's
+        // shared table then would shift the next test's dumps.
+        let _ = Command::new(IP)
+            .args(["netns", "exec", &self.name])
+            .arg(reference_path())
+            .arg("-C")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = Command::new(IP)
             .args(["netns", "del", &self.name])
             .stdin(Stdio::null())

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::Failed;
 
-use super::compare::{READ_ATTEMPTS, same_output, until_same};
 use super::runner::{ours_path, reference_path};
 
 static UNIQUE: AtomicUsize = AtomicUsize::new(0);
@@ -134,27 +133,22 @@ impl Ns {
         );
     }
 
-    /// Runs both on the current state: `(ours, reference)`. For read-only
-    /// commands, or commands that fail without changing anything.
+    /// Runs both on the current state, once each: `(ours, reference)`. For
+    /// read-only commands, or commands that fail without changing anything.
     ///
-    /// When the two differ, both run again (see [`until_same`]).
+    /// One read is the table: the kernel resumes a service dump at a
+    /// position counted over the services of *every* network namespace, so
+    /// a dump is only exact while no other namespace changes its table, and
+    /// the runner runs one test at a time for that (see `runner.rs`). A
+    /// difference is never read again: it fails.
     pub fn both<S: AsRef<OsStr>>(&self, args: &[S]) -> (Output, Output) {
-        until_same(|| (self.ours(args), self.reference(args)))
+        (self.ours(args), self.reference(args))
     }
 
-    /// Reads the table with ipvsadm 1.31 (`args` must not change it) until
-    /// two reads in a row agree (at most [`READ_ATTEMPTS`] reads): one read
-    /// can be disturbed by other namespaces' changes, as [`Ns::both`] says.
+    /// Reads the table with ipvsadm 1.31, once (`args` must not change it):
+    /// with no other test running, one read is exact (see [`Ns::both`]).
     pub fn reference_read<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
-        let mut last = self.reference(args);
-        for _ in 1..READ_ATTEMPTS {
-            let again = self.reference(args);
-            if same_output(&again, &last) {
-                break;
-            }
-            last = again;
-        }
-        last
+        self.reference(args)
     }
 
     /// Runs both and asserts identical stdout, stderr and exit status.

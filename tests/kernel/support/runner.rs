@@ -1,25 +1,35 @@
 //! Where the kernel tests run, and how each one gets its own namespace.
 //!
-//! * Inside the lab VM (`IPVS_LAB_INSIDE=1`), or on a host with IPVS
-//!   (`/proc/net/ip_vs` exists and we are root): run the tests here.
+//! * Inside the lab VM (`IPVS_LAB_INSIDE=1`): check the reference and the
+//!   tools (see [`check_environment`]), then run the tests here.
+//! * `IPVS_LAB=host`, and only then: run them directly on this host (it
+//!   needs root and IPVS), after the same checks.
 //! * Otherwise, if the lab can be prepared (`tests/lab/lab prepare`): run this
 //!   very binary inside the VM with `tests/lab/lab run`, forwarding the libtest
-//!   arguments, and pass its output and exit status through.
+//!   arguments, and pass its output and exit status through. A host with
+//!   IPVS is never used instead.
 //! * Otherwise: print a skip notice and exit 0, or fail when `IPVS_LAB=require`.
+//!
+//! Wherever they run, a test never counts as passed without running: a run
+//! that ignores any test fails, and the counts are printed at the end.
 //!
 //! Environment:
 //! * `IPVSADM_BIN`: our binary (default: the `ipvsadm` cargo just built).
-//! * `IPVSADM_REF`: the reference (default: `/usr/sbin/ipvsadm-1.31`, then
-//!   `/usr/sbin/ipvsadm`, `/sbin/ipvsadm`).
-//! * `IPVS_LAB`: `require` (no IPVS and no lab is a failure), `skip` (never
-//!   boot the VM), `vm` (use the VM even if the host has IPVS).
-//! * `IPVS_LAB_TIMEOUT`: VM-side limit in seconds for the whole run (default 1800).
+//! * `IPVSADM_REF`: the reference in host mode (default:
+//!   `/usr/sbin/ipvsadm-1.31`, then `/usr/sbin/ipvsadm`, `/sbin/ipvsadm`);
+//!   in the VM it is always the lab's `/usr/sbin/ipvsadm-1.31`.
+//! * `IPVS_LAB`: `require` (the lab VM or a failure: CI), `skip` (never
+//!   boot the VM), `host` (run on this host, which must have IPVS).
+//! * `IPVS_LAB_TIMEOUT`: VM-side limit in seconds for the whole run (default
+//!   3600: the tests run one at a time).
 
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -46,22 +56,51 @@ static PANICS: LazyLock<Mutex<HashMap<String, String>>> =
 
 const THREAD_PREFIX: &str = "kernel-test:";
 
+/// Tests running now. One at a time, always: the kernel resumes a service
+/// dump at a position counted over the services of every network namespace
+/// (`ip_vs_genl_dump_services`), so while another test changes its table,
+/// a listing of this one can repeat or skip a service. With nothing else
+/// running, every read is exact and no comparison is ever read again.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
 fn in_fresh_netns(name: &str, f: fn(&Ns) -> Result<(), Failed>) -> Result<(), Failed> {
     let thread_name = format!("{THREAD_PREFIX}{name}");
     let test_name = name.to_string();
+    let others = RUNNING.fetch_add(1, Ordering::SeqCst);
     let handle = std::thread::Builder::new()
         .name(thread_name.clone())
         .spawn(move || -> Result<(), Failed> {
+            if others != 0 {
+                return Err(format!(
+                    "{others} other kernel test(s) are running: the kernel tests must \
+                     run one at a time (their dumps see each other's changes)"
+                )
+                .into());
+            }
             // Only this thread moves; children forked from it inherit its netns.
             unshare(CloneFlags::CLONE_NEWNET)
                 .map_err(|e| format!("unshare(CLONE_NEWNET) failed: {e}"))?;
             set_lo_up()
                 .map_err(|e| format!("cannot bring lo up in the new netns: {e}"))?;
             let ns = Ns::new(&test_name)?;
-            f(&ns)
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&ns)));
+            // The table emptied before the namespace goes: the kernel tears
+            // it down later, in the background, and services leaving its
+            // shared table then would shift the next test's dumps.
+            let _ = Command::new(reference_path())
+                .arg("-C")
+                .stdin(Stdio::null())
+                .output();
+            match result {
+                Ok(result) => result,
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
         })
         .map_err(|e| format!("cannot spawn the test thread: {e}"))?;
-    match handle.join() {
+    let joined = handle.join();
+    RUNNING.fetch_sub(1, Ordering::SeqCst);
+    match joined {
         Ok(result) => result,
         Err(payload) => {
             let recorded = PANICS.lock().unwrap().remove(&thread_name);
@@ -133,8 +172,22 @@ pub fn ours_path() -> PathBuf {
     }
 }
 
+/// Where the lab VM has ipvsadm 1.31 (`tests/lab/lab`).
+const VM_REFERENCE: &str = "/usr/sbin/ipvsadm-1.31";
+
+/// What the lab records about the reference's package (`tests/lab/lab`).
+const VM_REFERENCE_PACKAGE: &str = "/etc/lab-reference";
+
+/// `ipvsadm -v` of ipvsadm 1.31 (spec, "-h and -v"): the only version the
+/// kernel tests accept as the reference.
+const REFERENCE_VERSION: &str =
+    "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n";
+
 /// ipvsadm 1.31.
 pub fn reference_path() -> PathBuf {
+    if inside_lab() {
+        return PathBuf::from(VM_REFERENCE);
+    }
     if let Some(p) = std::env::var_os("IPVSADM_REF").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
@@ -162,6 +215,90 @@ fn host_has_ipvs() -> bool {
     Path::new("/proc/net/ip_vs").exists() && nix::unistd::geteuid().is_root()
 }
 
+/// Checks that the tests are about to run against what they claim: ipvsadm
+/// 1.31 as the reference (its `-v`; in the VM also the Debian package the
+/// lab took it from, `1:1.31-*`), the tools the scenarios use (busybox for
+/// httpd, wget and nc; iproute2's `ip` with `netns`; jq) and IPVS itself.
+/// Any miss fails the whole run, before any test: nothing is skipped.
+fn check_environment() -> Result<(), String> {
+    let reference = reference_path();
+    let out = Command::new(&reference)
+        .arg0("ipvsadm")
+        .arg("-v")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run the reference {}: {e}", reference.display()))?;
+    if out.stdout != REFERENCE_VERSION.as_bytes() || !out.status.success() {
+        return Err(format!(
+            "the reference {} is not ipvsadm 1.31: `-v` gave {:?} (exit {:?}), \
+             ipvsadm 1.31 says {REFERENCE_VERSION:?}",
+            reference.display(),
+            String::from_utf8_lossy(&out.stdout),
+            out.status.code()
+        ));
+    }
+    if inside_lab() {
+        let package = std::fs::read_to_string(VM_REFERENCE_PACKAGE)
+            .map_err(|e| format!("cannot read {VM_REFERENCE_PACKAGE}: {e}"))?;
+        let version = package
+            .strip_prefix("ipvsadm ")
+            .map(str::trim_end)
+            .unwrap_or_default();
+        if !version.starts_with("1:1.31-") {
+            return Err(format!(
+                "the lab's reference comes from {package:?}, not from the \
+                 package ipvsadm 1:1.31-*"
+            ));
+        }
+    }
+    for tool in ["busybox", "ip", "jq"] {
+        if !on_path(tool) {
+            return Err(format!("{tool} is missing (PATH)"));
+        }
+    }
+    let ip = Command::new("ip")
+        .args(["netns", "list"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run ip: {e}"))?;
+    if !ip.status.success() {
+        return Err(format!(
+            "`ip netns list` fails (an ip without netns?): {}",
+            String::from_utf8_lossy(&ip.stderr)
+        ));
+    }
+    if !Path::new("/proc/net/ip_vs").exists() {
+        return Err("no /proc/net/ip_vs: IPVS is not loaded".to_string());
+    }
+    Ok(())
+}
+
+/// Runs the trials here, after [`check_environment`]; prints the counts and
+/// exits, failing when any test failed or was ignored.
+fn run_here(args: &Arguments, tests: Vec<Trial>) -> ! {
+    if let Err(why) = check_environment() {
+        eprintln!("kernel tests: FAILED before any test: {why}");
+        std::process::exit(1);
+    }
+    install_panic_hook();
+    // One test at a time (see `RUNNING`), whatever --test-threads says.
+    let mut args = args.clone();
+    args.test_threads = Some(1);
+    let conclusion = libtest_mimic::run(&args, tests);
+    println!(
+        "kernel tests: {} passed, {} failed, {} ignored, {} filtered out",
+        conclusion.num_passed,
+        conclusion.num_failed,
+        conclusion.num_ignored,
+        conclusion.num_filtered_out
+    );
+    if conclusion.num_ignored > 0 {
+        println!("kernel tests: FAILED: an ignored test is not a passed one");
+        std::process::exit(1);
+    }
+    conclusion.exit()
+}
+
 fn lab_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lab/lab")
 }
@@ -170,11 +307,21 @@ fn lab_script() -> PathBuf {
 pub fn main(tests: Vec<Trial>) -> ! {
     let args = Arguments::from_args();
     let require = env_is("IPVS_LAB", "require");
-    let direct =
-        inside_lab() || args.list || (host_has_ipvs() && !env_is("IPVS_LAB", "vm"));
-    if direct {
-        install_panic_hook();
+    if args.list {
         libtest_mimic::run(&args, tests).exit();
+    }
+    if inside_lab() {
+        run_here(&args, tests);
+    }
+    if env_is("IPVS_LAB", "host") {
+        if !host_has_ipvs() {
+            eprintln!(
+                "kernel tests: FAILED: IPVS_LAB=host, but this host has no IPVS \
+                 (/proc/net/ip_vs) or we are not root"
+            );
+            std::process::exit(1);
+        }
+        run_here(&args, tests);
     }
     if env_is("IPVS_LAB", "skip") {
         skip("IPVS_LAB=skip");
@@ -191,7 +338,7 @@ pub fn main(tests: Vec<Trial>) -> ! {
         Ok(code) => code,
         Err(why) if require => {
             eprintln!(
-                "kernel tests: FAILED: no IPVS on this host and {why} (IPVS_LAB=require)"
+                "kernel tests: FAILED: the lab VM is unavailable: {why} (IPVS_LAB=require)"
             );
             1
         }
@@ -204,9 +351,9 @@ fn skip(why: &str) -> ! {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
-        "\n*** kernel tests SKIPPED: no IPVS on this host and {why}.\n\
-         *** They need root with IPVS, or the QEMU lab (tests/lab/README.md).\n\
-         *** Set IPVS_LAB=require to make this a failure.\n"
+        "\n*** kernel tests SKIPPED: {why}.\n\
+         *** They need the QEMU lab (tests/lab/README.md), or IPVS_LAB=host as root\n\
+         *** on a host with IPVS. Set IPVS_LAB=require to make this a failure.\n"
     );
     std::process::exit(0)
 }
@@ -217,10 +364,7 @@ fn in_lab(args: &Arguments) -> Result<i32, String> {
     if !lab.exists() {
         return Err(format!("no lab script at {}", lab.display()));
     }
-    eprintln!(
-        "kernel tests: no IPVS on this host; preparing the lab VM ({})",
-        lab.display()
-    );
+    eprintln!("kernel tests: preparing the lab VM ({})", lab.display());
     let prepared = Command::new(&lab)
         .arg("prepare")
         .stdin(Stdio::null())
@@ -234,7 +378,7 @@ fn in_lab(args: &Arguments) -> Result<i32, String> {
     let me = std::env::current_exe()
         .map_err(|e| format!("cannot find this test binary: {e}"))?;
     let ours = ours_path();
-    let timeout = std::env::var("IPVS_LAB_TIMEOUT").unwrap_or_else(|_| "1800".into());
+    let timeout = std::env::var("IPVS_LAB_TIMEOUT").unwrap_or_else(|_| "3600".into());
     let mut cmd = Command::new(&lab);
     cmd.arg("run")
         .arg("--file")

@@ -1,0 +1,307 @@
+//! README, "How the speed is obtained": `-R` makes "no heap allocation per
+//! line", and listings make "none per line or per service". A counting global
+//! allocator checks both claims: the same work on N and on 2N lines (or real
+//! servers) may differ by at most a small constant number of allocations
+//! (buffers that grow by doubling, one batch more), never by something that
+//! grows with N.
+//!
+//! The count is per thread, so tests running in parallel do not disturb
+//! each other.
+//!
+//! Not checked here: `-A` lines. A restore of services still allocates for
+//! each (the scheduler's name is a `String` in the model), see the README.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::ffi::OsString;
+use std::hint::black_box;
+
+use ipvsadm_rs::backend::{Change, IpvsBackend, Result};
+use ipvsadm_rs::error::IpvsError;
+use ipvsadm_rs::fake::FakeIpvs;
+use ipvsadm_rs::model::{Daemon, DaemonState, Dest, Info, Service, ServiceId, Timeouts};
+use ipvsadm_rs::netlink::encode;
+use ipvsadm_rs::output::names::FakeResolver;
+use ipvsadm_rs::run::{Session, Streams};
+use netlink_packet_core::NLM_F_REQUEST;
+
+/// Counts allocations and reallocations made through the global allocator,
+/// per thread.
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count_one() {
+    // Not available while the thread is being torn down: not counted then.
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+fn allocations_so_far() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_one();
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations `f` makes.
+fn allocations_of<T>(f: impl FnOnce() -> T) -> (u64, T) {
+    let before = allocations_so_far();
+    let value = f();
+    (allocations_so_far() - before, value)
+}
+
+/// What doubling the work may add: buffers that grow by doubling (the
+/// output, the vector of real servers, a sort's scratch space) each
+/// reallocate about once more, and a restore sends one more batch (its
+/// datagram of up to 1024 requests, and the vector of their results).
+const SLACK: u64 = 16;
+
+/// Base sizes: large enough that a per-line allocation (N of them) is far
+/// beyond [`SLACK`]; 2N still fits in a few of the restore's batches.
+const N: usize = 2000;
+
+/// A backend that only encodes what it is asked to apply, as the netlink
+/// backend does before it sends (from `tests/restore_speed.rs`).
+struct Encoding {
+    buf: Vec<u8>,
+    seq: u32,
+    requests: usize,
+}
+
+fn unused<T>() -> Result<T> {
+    Err(IpvsError::Unavailable)
+}
+
+impl IpvsBackend for Encoding {
+    fn info(&mut self) -> Result<Info> {
+        unused()
+    }
+    fn services(&mut self) -> Result<Vec<Service>> {
+        unused()
+    }
+    fn service(&mut self, _: &ServiceId) -> Result<Service> {
+        unused()
+    }
+    fn dests(&mut self, _: &ServiceId) -> Result<Vec<Dest>> {
+        unused()
+    }
+    fn add_service(&mut self, _: &Service) -> Result<()> {
+        unused()
+    }
+    fn edit_service(&mut self, _: &Service) -> Result<()> {
+        unused()
+    }
+    fn del_service(&mut self, _: &Service) -> Result<()> {
+        unused()
+    }
+    fn zero(&mut self, _: Option<&Service>) -> Result<()> {
+        unused()
+    }
+    fn flush(&mut self) -> Result<()> {
+        unused()
+    }
+    fn add_dest(&mut self, _: &Service, _: &Dest) -> Result<()> {
+        unused()
+    }
+    fn edit_dest(&mut self, _: &Service, _: &Dest) -> Result<()> {
+        unused()
+    }
+    fn del_dest(&mut self, _: &Service, _: &Dest) -> Result<()> {
+        unused()
+    }
+    fn timeouts(&mut self) -> Result<Timeouts> {
+        unused()
+    }
+    fn set_timeouts(&mut self, _: &Timeouts) -> Result<()> {
+        unused()
+    }
+    fn daemons(&mut self) -> Result<Vec<Daemon>> {
+        unused()
+    }
+    fn start_daemon(&mut self, _: &Daemon) -> Result<()> {
+        unused()
+    }
+    fn stop_daemon(&mut self, _: DaemonState, _: u32) -> Result<()> {
+        unused()
+    }
+
+    fn apply(&mut self, changes: &[Change]) -> Result<Vec<Result<()>>> {
+        // Like the pipeline: one send buffer, reused for every batch.
+        self.buf.clear();
+        for change in changes {
+            encode::change(&mut self.buf, 0x20, change, NLM_F_REQUEST, self.seq);
+            self.seq = self.seq.wrapping_add(1);
+        }
+        self.requests += changes.len();
+        black_box(&self.buf);
+        Ok(changes.iter().map(|_| Ok(())).collect())
+    }
+}
+
+fn info() -> Info {
+    Info {
+        version: 0x010201,
+        conn_tab_size: 4096,
+    }
+}
+
+/// Runs `ipvsadm ARGS` against `ipvs` with `stdin`; stdout goes to a buffer
+/// reserved beforehand (so its growth is not counted). Returns the
+/// allocations the run made, its exit status, stdout and stderr.
+fn run(
+    ipvs: &mut dyn IpvsBackend,
+    args: &[&str],
+    stdin: &[u8],
+) -> (u64, i32, Vec<u8>, Vec<u8>) {
+    let names = FakeResolver::new();
+    let argv: Vec<OsString> = args.iter().map(OsString::from).collect();
+    let invocation =
+        ipvsadm_rs::cli::parse_args("ipvsadm", &argv).expect("valid arguments");
+    let mut stdout = Vec::with_capacity(4 << 20);
+    let mut stderr = Vec::with_capacity(4 << 10);
+    let mut input = stdin;
+    let (count, status) = allocations_of(|| {
+        let mut session = Session {
+            ipvs,
+            info: info(),
+            names: &names,
+            conn_file: "/nonexistent".into(),
+            argv0: "ipvsadm".into(),
+        };
+        let mut io = Streams {
+            stdin: &mut input,
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+        };
+        ipvsadm_rs::run::execute(&mut session, &invocation, &mut io)
+            .expect("no output error")
+    });
+    (count, status, stdout, stderr)
+}
+
+/// `-R` of `lines` lines against the encoding backend: its allocations.
+fn restore_allocations(lines: &[String]) -> u64 {
+    let input = lines.concat();
+    let mut backend = Encoding {
+        buf: Vec::with_capacity(80 << 10),
+        seq: 1,
+        requests: 0,
+    };
+    let (count, status, _, stderr) = run(&mut backend, &["-R"], input.as_bytes());
+    assert_eq!(
+        (status, String::from_utf8_lossy(&stderr).as_ref()),
+        (0, ""),
+        "the restore succeeds"
+    );
+    assert_eq!(backend.requests, lines.len(), "one request per line");
+    count
+}
+
+/// Asserts that 2N items cost at most [`SLACK`] allocations more than N.
+#[track_caller]
+fn assert_constant(what: &str, n: u64, two_n: u64) {
+    println!("{what}: {n} allocations for {N}, {two_n} for {}", 2 * N);
+    assert!(
+        two_n <= n + SLACK,
+        "{what}: {n} allocations for {N}, {two_n} for {}: {} more for {N} more, \
+         where at most {SLACK} (no allocation per line) may be",
+        2 * N,
+        two_n.saturating_sub(n),
+    );
+}
+
+/// `-a` lines: one service, then `count` masquerading real servers.
+fn real_server_lines(count: usize) -> Vec<String> {
+    let mut lines = vec!["-A -t 10.0.0.1:80 -s rr\n".to_string()];
+    lines.extend((0..count).map(|i| {
+        format!(
+            "-a -t 10.0.0.1:80 -r 192.168.{}.{}:8080 -m -w 1\n",
+            i / 250,
+            i % 250 + 1
+        )
+    }));
+    lines
+}
+
+#[test]
+fn a_restore_allocates_nothing_per_real_server_line() {
+    let n = restore_allocations(&real_server_lines(N));
+    let two_n = restore_allocations(&real_server_lines(2 * N));
+    assert_constant("-R of -a lines", n, two_n);
+}
+
+/// A fake table holding one service with `count` real servers (made by a
+/// restore, whose allocations are not counted).
+fn table_with_real_servers(count: usize) -> FakeIpvs {
+    let mut table = FakeIpvs::default();
+    let input = real_server_lines(count).concat();
+    let (_, status, _, stderr) = run(&mut table, &["-R"], input.as_bytes());
+    assert_eq!((status, String::from_utf8_lossy(&stderr).as_ref()), (0, ""));
+    table
+}
+
+/// Allocations of a listing of a table of one service with `count` real
+/// servers, less those of the fake table's own answers (it hands out a
+/// fresh copy of its real servers: one vector, which the netlink backend
+/// would not allocate either, as it decodes into a reused one).
+fn listing_allocations(args: &[&str], count: usize) -> u64 {
+    let mut table = table_with_real_servers(count);
+    let (count_run, status, stdout, stderr) = run(&mut table, args, b"");
+    assert_eq!(
+        (status, String::from_utf8_lossy(&stderr).as_ref()),
+        (0, ""),
+        "ipvsadm {args:?} succeeds"
+    );
+    // The header (3 lines), the service, and one line per real server.
+    let lines = stdout.iter().filter(|b| **b == b'\n').count();
+    assert!(
+        lines > count,
+        "ipvsadm {args:?} lists every real server: {lines} lines for {count}"
+    );
+    count_run
+}
+
+#[test]
+fn a_listing_allocates_nothing_per_real_server() {
+    // Once first, so that what a first run sets up for good (standard
+    // streams, lazily built tables) is not counted.
+    listing_allocations(&["-Ln"], 1);
+    for args in [
+        &["-Ln"][..],
+        &["-Ln", "--stats", "--exact"],
+        &["-Sn"],
+        &["-Ln", "-t", "10.0.0.1:80"],
+    ] {
+        let n = listing_allocations(args, N);
+        let two_n = listing_allocations(args, 2 * N);
+        assert_constant(&format!("ipvsadm {}", args.join(" ")), n, two_n);
+    }
+}
