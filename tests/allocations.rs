@@ -21,8 +21,8 @@ use ipvsadm_rs::error::IpvsError;
 use ipvsadm_rs::fake::FakeIpvs;
 use ipvsadm_rs::model::{Daemon, DaemonState, Dest, Info, Service, ServiceId, Timeouts};
 use ipvsadm_rs::netlink::encode;
-use ipvsadm_rs::output::names::FakeResolver;
-use ipvsadm_rs::run::{Session, Streams};
+use ipvsadm_rs::resolve::FakeResolver;
+use ipvsadm_rs::session::{Session, Streams};
 use netlink_packet_core::NLM_F_REQUEST;
 
 /// Counts allocations and reallocations made through the global allocator,
@@ -201,7 +201,7 @@ fn run(
             stdout: &mut stdout,
             stderr: &mut stderr,
         };
-        ipvsadm_rs::run::execute(&mut session, &invocation, &mut io)
+        ipvsadm_rs::dispatch::execute(&mut session, &invocation, &mut io)
             .expect("no output error")
     });
     (count, status, stdout, stderr)
