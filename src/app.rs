@@ -13,7 +13,7 @@ use crate::netlink::NetlinkIpvs;
 use crate::resolve::SystemResolver;
 use crate::session::{CONN_PROC_FILE, EXIT_USAGE, Session, Streams};
 
-/// Runs the program with `argv` (including argv[0]) and returns the exit
+/// Runs the program with `argv` (including `argv[0]`) and returns the exit
 /// status.
 pub fn main_with(argv: Vec<OsString>) -> i32 {
     let mut argv = argv.into_iter();

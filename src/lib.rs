@@ -1,8 +1,13 @@
 //! ipvsadm-rs: an ipvsadm-compatible administration tool for Linux IPVS.
 //!
-//! The path of data: [`cli`] turns argv into a typed [`cli::Command`],
-//! [`run`] executes it against an [`backend::IpvsBackend`] (the kernel via
-//! [`netlink`], or [`fake`] in tests), and [`output`] renders the results.
+//! The path of data: [`cli`] turns argv into a typed [`cli::Invocation`];
+//! [`dispatch`] hands it to the module that owns the command: a table
+//! change goes to the [`backend::IpvsBackend`] (the kernel through
+//! [`netlink`], or [`fake`] in tests), a listing is read through
+//! [`listing`] and written by [`render`] (ipvsadm's text by [`output`]) or
+//! repeated by [`watch`], and `-R` goes to [`restore`]. [`app`] is the
+//! program around it. ARCHITECTURE.md says what each module's one job is
+//! and which rules `tests/tidy.rs` holds the modules to.
 
 pub mod app;
 pub mod backend;

@@ -26,7 +26,7 @@ pub struct Session<'a> {
     pub names: &'a dyn NameResolver,
     /// The connection table `-c` reads ([`CONN_PROC_FILE`] outside tests).
     pub conn_file: PathBuf,
-    /// argv[0], for messages that name the program.
+    /// `argv[0]`, for messages that name the program.
     pub argv0: String,
 }
 

@@ -6,7 +6,7 @@
 //! popt is emulated here: `options` is the option table, `lexer` splits
 //! words as popt does, `parse` applies them with ipvsadm's side effects and
 //! checks (`legality` holds its tables), `values` the value parsers and
-//! name lookups, `restore` the `-R` lines. [`clap_command`] describes the
+//! name lookups, `rules` the lines of `-R` input. [`clap_command`] describes the
 //! same options for completions and the man page only.
 //!
 //! Deliberate differences from ipvsadm 1.31: `-b ,` is an error instead of
@@ -22,7 +22,7 @@ mod legality;
 mod lexer;
 mod options;
 mod parse;
-mod restore;
+mod rules;
 mod values;
 
 use std::ffi::OsString;
@@ -30,7 +30,7 @@ use std::ffi::OsString;
 pub use clap_def::clap_command;
 pub use command::*;
 pub use help::{help_text, version_text};
-pub use restore::{parse_restore_bytes, parse_restore_line, tokenize_restore_line};
+pub use rules::{parse_restore_bytes, parse_restore_line, tokenize_restore_line};
 
 /// Longest argument we accept, in bytes (ipvsadm's restore reads tokens of
 /// at most 4096 characters; nothing legitimate comes close).

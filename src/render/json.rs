@@ -31,7 +31,7 @@
 //! # One definition
 //!
 //! The structs below are the schema and what writes it: `serde` views that
-//! borrow the model, with names from [`super::name_table`] and addresses
+//! borrow the model, with names from [`crate::name_table`] and addresses
 //! written without a `String` of their own. `json::ser` serializes them as
 //! `serde_json` would (compact, or `--pretty`'s two-space indentation),
 //! straight into a buffer. A listing is serialized a service at a time as

@@ -28,26 +28,26 @@ const BATCH: usize = 4096;
 pub type RunCommand =
     fn(&mut Session, &Command, &Invocation, &mut Streams) -> io::Result<i32>;
 
-/// Runs a restore from `io.stdin`.
+/// Runs a restore from `streams.stdin`.
 pub fn run(
-    s: &mut Session,
+    session: &mut Session,
     atomic: bool,
-    io: &mut Streams,
+    streams: &mut Streams,
     run_command: RunCommand,
 ) -> io::Result<i32> {
     let mut input = Vec::new();
-    io.stdin.read_to_end(&mut input)?;
+    streams.stdin.read_to_end(&mut input)?;
 
     // First pass: check every line, keeping only the errors.
-    let invalid: Vec<(usize, cli::UsageError)> = parse_lines(&s.argv0, &input)
+    let invalid: Vec<(usize, cli::UsageError)> = parse_lines(&session.argv0, &input)
         .filter_map(|(line, parsed)| parsed.err().map(|e| (line, e)))
         .collect();
     if let Some((_, first)) = invalid.first() {
         for (line, e) in &invalid {
-            writeln!(io.stderr, "line {line}: {}", e.message)?;
+            writeln!(streams.stderr, "line {line}: {}", e.message)?;
         }
         writeln!(
-            io.stderr,
+            streams.stderr,
             "restore: {} invalid line{}, nothing applied",
             invalid.len(),
             if invalid.len() == 1 { "" } else { "s" }
@@ -56,10 +56,13 @@ pub fn run(
     }
 
     let mut undo = if atomic {
-        match UndoLog::snapshot(s.ipvs) {
+        match UndoLog::snapshot(session.ipvs) {
             Ok(t) => Some(t),
             Err(e) => {
-                writeln!(io.stderr, "restore: cannot read the current table: {e}")?;
+                writeln!(
+                    streams.stderr,
+                    "restore: cannot read the current table: {e}"
+                )?;
                 return Ok(EXIT_KERNEL);
             }
         }
@@ -74,7 +77,7 @@ pub fn run(
         failures: 0,
         atomic,
     };
-    let argv0 = s.argv0.clone();
+    let argv0 = session.argv0.clone();
     for (line, parsed) in parse_lines(&argv0, &input) {
         let Ok(inv) = parsed else { continue };
         let inv = match into_change(inv) {
@@ -83,7 +86,7 @@ pub fn run(
                 applier.lines.push(line);
                 applier.pending.push(change);
                 if applier.pending.len() >= BATCH {
-                    applier.flush(s, undo.as_mut(), io)?;
+                    applier.flush(session, undo.as_mut(), streams)?;
                     if atomic && applier.failures > 0 {
                         break;
                     }
@@ -91,22 +94,22 @@ pub fn run(
                 continue;
             }
         };
-        applier.flush(s, undo.as_mut(), io)?;
+        applier.flush(session, undo.as_mut(), streams)?;
         if atomic && applier.failures > 0 {
             break;
         }
-        let rc = run_command(s, &inv.command, &inv, io)?;
+        let rc = run_command(session, &inv.command, &inv, streams)?;
         if rc != 0 {
             applier.failures += 1;
         }
     }
-    applier.flush(s, undo.as_mut(), io)?;
+    applier.flush(session, undo.as_mut(), streams)?;
 
     if applier.failures == 0 {
         return Ok(0);
     }
     if let Some(undo) = undo {
-        roll_back(s, undo, io)?;
+        roll_back(session, undo, streams)?;
     }
     Ok(EXIT_KERNEL)
 }
@@ -182,15 +185,15 @@ struct Applier {
 impl Applier {
     fn flush(
         &mut self,
-        s: &mut Session,
+        session: &mut Session,
         undo: Option<&mut UndoLog>,
-        io: &mut Streams,
+        streams: &mut Streams,
     ) -> io::Result<()> {
         // Taken for the sending and given back empty: the vectors keep
         // their capacity from batch to batch.
         let mut lines = std::mem::take(&mut self.lines);
         let mut pending = std::mem::take(&mut self.pending);
-        let sent = self.send_all(s, undo, io, &lines, &pending);
+        let sent = self.send_all(session, undo, streams, &lines, &pending);
         lines.clear();
         pending.clear();
         self.lines = lines;
@@ -200,14 +203,14 @@ impl Applier {
 
     fn send_all(
         &mut self,
-        s: &mut Session,
+        session: &mut Session,
         mut undo: Option<&mut UndoLog>,
-        io: &mut Streams,
+        streams: &mut Streams,
         lines: &[usize],
         pending: &[Change],
     ) -> io::Result<()> {
         if !self.atomic {
-            return self.send(s, undo, io, lines, pending);
+            return self.send(session, undo, streams, lines, pending);
         }
         let mut start = 0;
         while start < pending.len() && self.failures == 0 {
@@ -220,9 +223,9 @@ impl Applier {
                 .map_or(rest.len().min(ATOMIC_SEGMENT), |i| i + 1);
             let range = start..start + end;
             self.send(
-                s,
+                session,
                 undo.as_deref_mut(),
-                io,
+                streams,
                 &lines[range.clone()],
                 &pending[range],
             )?;
@@ -233,19 +236,19 @@ impl Applier {
 
     fn send(
         &mut self,
-        s: &mut Session,
+        session: &mut Session,
         mut undo: Option<&mut UndoLog>,
-        io: &mut Streams,
+        streams: &mut Streams,
         lines: &[usize],
         changes: &[Change],
     ) -> io::Result<()> {
         let (Some(first), Some(last)) = (lines.first(), lines.last()) else {
             return Ok(());
         };
-        let results = match s.ipvs.apply(changes) {
+        let results = match session.ipvs.apply(changes) {
             Ok(r) => r,
             Err(e) => {
-                writeln!(io.stderr, "lines {first}-{last}: {e}")?;
+                writeln!(streams.stderr, "lines {first}-{last}: {e}")?;
                 self.failures += changes.len();
                 return Ok(());
             }
@@ -258,7 +261,7 @@ impl Applier {
                     }
                 }
                 Err(e) => {
-                    writeln!(io.stderr, "line {line}: {e}")?;
+                    writeln!(streams.stderr, "line {line}: {e}")?;
                     self.failures += 1;
                 }
             }
@@ -267,26 +270,30 @@ impl Applier {
     }
 }
 
-fn roll_back(s: &mut Session, undo: UndoLog, io: &mut Streams) -> io::Result<()> {
+fn roll_back(
+    session: &mut Session,
+    undo: UndoLog,
+    streams: &mut Streams,
+) -> io::Result<()> {
     let changes = undo.undo_changes();
     let n = changes.len();
-    let results = match s.ipvs.apply(&changes) {
+    let results = match session.ipvs.apply(&changes) {
         Ok(r) => r,
         Err(e) => {
-            writeln!(io.stderr, "restore: rollback failed: {e}")?;
+            writeln!(streams.stderr, "restore: rollback failed: {e}")?;
             return Ok(());
         }
     };
     let failed: Vec<IpvsError> = results.into_iter().filter_map(|r| r.err()).collect();
     if failed.is_empty() {
         writeln!(
-            io.stderr,
+            streams.stderr,
             "restore: rolled back {n} applied change{}",
             if n == 1 { "" } else { "s" }
         )?;
     } else {
         for e in &failed {
-            writeln!(io.stderr, "restore: rollback step failed: {e}")?;
+            writeln!(streams.stderr, "restore: rollback step failed: {e}")?;
         }
     }
     Ok(())

@@ -41,10 +41,10 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Runs the watch loop until `--count` ticks, Ctrl-C, or a closed pipe.
 pub fn run(
-    s: &mut Session,
+    session: &mut Session,
     list: &ListCmd,
     opts: &OutputOptions,
-    io: &mut Streams,
+    streams: &mut Streams,
 ) -> io::Result<i32> {
     let interval = Duration::from_millis(opts.watch.unwrap_or_default().0.max(1));
     let on_terminal = io::stdout().is_terminal() && opts.style != OutputStyle::Json;
@@ -58,18 +58,18 @@ pub fn run(
     }
 
     let mut screen = if on_terminal {
-        Some(Screen::enter(io.stdout)?)
+        Some(Screen::enter(streams.stdout)?)
     } else {
         None
     };
-    let result = watch_loop(s, list, opts, interval, screen.as_mut(), io);
+    let result = watch_loop(session, list, opts, interval, screen.as_mut(), streams);
     if let Some(screen) = screen {
         // Restore the terminal before anything else is said.
-        screen.leave(io.stdout)?;
+        screen.leave(streams.stdout)?;
     }
     let (rc, failure) = result?;
     if let Some(message) = failure {
-        io.stderr.write_all(message.as_bytes())?;
+        streams.stderr.write_all(message.as_bytes())?;
     }
     let sig = INTERRUPTED.load(Ordering::SeqCst);
     if sig != 0 {
@@ -98,12 +98,12 @@ fn stamp_line(interval: Duration, stamp: &str) -> String {
 /// Runs the ticks; returns the exit status and what to say on stderr
 /// once the terminal is restored.
 fn watch_loop(
-    s: &mut Session,
+    session: &mut Session,
     list: &ListCmd,
     opts: &OutputOptions,
     interval: Duration,
     mut screen: Option<&mut Screen>,
-    io: &mut Streams,
+    streams: &mut Streams,
 ) -> io::Result<(i32, Option<String>)> {
     let mut tracker = RateTracker::default();
     let mut tick: u64 = 0;
@@ -121,14 +121,16 @@ fn watch_loop(
         if !services && screen.is_none() && opts.style == OutputStyle::Json {
             // Timeouts, daemons and connections: their document's payload
             // in a tick line.
-            let info = s.info;
+            let info = session.info;
             let header = TickHeader {
                 tick,
                 timestamp: &stamp,
                 interval_ms,
                 info: &info,
             };
-            if let Some(failure) = write_other_tick(s, list, header, io.stdout)? {
+            if let Some(failure) =
+                write_other_tick(session, list, header, streams.stdout)?
+            {
                 return Ok(failure);
             }
         } else if !services {
@@ -143,31 +145,33 @@ fn watch_loop(
                     stdout: &mut body,
                     stderr: &mut err,
                 };
-                render::list(s, list, opts.style, false, &mut sub)?
+                render::list(session, list, opts.style, false, &mut sub)?
             };
             if rc != 0 {
                 return Ok((rc, Some(String::from_utf8_lossy(&err).into_owned())));
             }
             if let Some(screen) = screen.as_deref_mut() {
-                screen.draw_text(io.stdout, &stamp, interval, interval_ms, &body)?;
+                screen.draw_text(streams.stdout, &stamp, interval, interval_ms, &body)?;
             } else {
-                io.stdout
+                streams
+                    .stdout
                     .write_all(stamp_line(interval, &stamp).as_bytes())?;
-                io.stdout.write_all(&body)?;
+                streams.stdout.write_all(&body)?;
             }
         } else if screen.is_none() && opts.style == OutputStyle::Text {
             // Streamed as `-L` streams it, a service at a time: a refresh
             // costs one listing, and nothing is computed that is not shown.
-            io.stdout
+            streams
+                .stdout
                 .write_all(stamp_line(interval, &stamp).as_bytes())?;
             let mut err = Vec::new();
             let mut stdin = io::empty();
             let rc = render::text::list(
-                s,
+                session,
                 list,
                 &mut Streams {
                     stdin: &mut stdin,
-                    stdout: &mut *io.stdout,
+                    stdout: &mut *streams.stdout,
                     stderr: &mut err,
                 },
             )?;
@@ -176,7 +180,7 @@ fn watch_loop(
             }
         } else if screen.is_none() && opts.style == OutputStyle::Json {
             // Streamed as `-L --json` streams it, deltas computed on the way.
-            let info = s.info;
+            let info = session.info;
             let header = TickHeader {
                 tick,
                 timestamp: &stamp,
@@ -184,7 +188,7 @@ fn watch_loop(
                 info: &info,
             };
             let failure = stream_json_tick(
-                s,
+                session,
                 list,
                 JsonTick {
                     header,
@@ -192,14 +196,14 @@ fn watch_loop(
                     tracker: &mut tracker,
                     writer: &mut tick_writer,
                 },
-                io.stdout,
+                streams.stdout,
             )?;
             if let Some(failure) = failure {
                 return Ok(failure);
             }
         } else {
             // One read of the table per tick, whatever is shown.
-            let mut entries = match listing::read_selected(s.ipvs, list) {
+            let mut entries = match listing::read_selected(session.ipvs, list) {
                 Ok(e) => e,
                 Err(e) => return listing_failure(&e),
             };
@@ -207,22 +211,23 @@ fn watch_loop(
                 listing::sort_real_servers(&mut entries, list.format.nosort);
                 let deltas = tracker.update(&entries, now);
                 let rows = frame_rows(&entries, &deltas);
-                screen.draw_rows(io.stdout, &stamp, interval, interval_ms, rows)?;
+                screen.draw_rows(streams.stdout, &stamp, interval, interval_ms, rows)?;
             } else {
                 // The listing as it is: no deltas to show, none computed.
-                io.stdout
+                streams
+                    .stdout
                     .write_all(stamp_line(interval, &stamp).as_bytes())?;
                 render::write_entries(
-                    &s.info,
+                    &session.info,
                     list,
                     opts.style,
                     opts.pretty,
                     &mut entries,
-                    io.stdout,
+                    streams.stdout,
                 )?;
             }
         }
-        io.stdout.flush()?;
+        streams.stdout.flush()?;
         if opts.count.is_some_and(|c| tick >= c) {
             return Ok((0, None));
         }

@@ -118,13 +118,13 @@ fn tracker_of<'t, 'r>(
 /// part-way leaves on `out` what was listed before it, as `-L --json`
 /// does.
 pub(super) fn stream_json_tick(
-    s: &mut Session,
+    session: &mut Session,
     list: &ListCmd,
     tick: JsonTick,
     out: &mut dyn Write,
 ) -> io::Result<Option<(i32, Option<String>)>> {
     let nosort = list.format.nosort;
-    let selected = match listing::select(s.ipvs, list) {
+    let selected = match listing::select(session.ipvs, list) {
         Ok(selected) => selected,
         Err(e) => return listing_failure(&e).map(Some),
     };
@@ -136,7 +136,7 @@ pub(super) fn stream_json_tick(
     } = tick;
     tracker.begin_tick(now);
     let tracker = RefCell::new(tracker);
-    let ipvs = &mut *s.ipvs;
+    let ipvs = &mut *session.ipvs;
     let mut kernel_error = None;
     let services = json::StreamedServices::new(|write_service| {
         let each = |entry: &mut ServiceEntry| -> io::Result<()> {
@@ -211,7 +211,7 @@ pub fn write_tick(
 /// to `out`. `Some` is the status and message of a listing that could not
 /// be read, as the listing reports them.
 pub(super) fn write_other_tick(
-    s: &mut Session,
+    session: &mut Session,
     list: &ListCmd,
     header: TickHeader,
     out: &mut dyn Write,
@@ -235,23 +235,23 @@ pub(super) fn write_other_tick(
         )))
     };
     match &list.what {
-        ListWhat::Timeouts => match s.ipvs.timeouts() {
+        ListWhat::Timeouts => match session.ipvs.timeouts() {
             Ok(t) => json::write(out, &tick(&header, json::timeouts(&t).payload), false)?,
             Err(_) => return failed(EXIT_LIST, message),
         },
-        ListWhat::Daemons => match s.ipvs.daemons() {
+        ListWhat::Daemons => match session.ipvs.daemons() {
             Ok(d) => json::write(out, &tick(&header, json::daemons(&d).payload), false)?,
             Err(_) => return failed(EXIT_LIST, message),
         },
         // Listings of services have ticks of their own.
         ListWhat::Table | ListWhat::Service(_) => {}
         ListWhat::Connections => {
-            let text = match listing::read_connections(s, &mut message)? {
+            let text = match listing::read_connections(session, &mut message)? {
                 Ok(text) => text,
                 Err(rc) => return failed(rc, message),
             };
             let Ok(entries) = crate::output::conn::parse_conn_table(&text) else {
-                let rc = listing::connections_unreadable(s, &mut message)?;
+                let rc = listing::connections_unreadable(session, &mut message)?;
                 return failed(rc, message);
             };
             json::write(
