@@ -10,18 +10,13 @@
 //! asserted by `tests/allocations.rs`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ipvsadm_rs::backend::{Change, IpvsBackend, Result};
-use ipvsadm_rs::error::IpvsError;
-use ipvsadm_rs::model::{Daemon, DaemonState, Dest, Info, Service, ServiceId, Timeouts};
-use ipvsadm_rs::netlink::encode;
+use ipvsadm_rs::model::Info;
 use ipvsadm_rs::resolve::FakeResolver;
 use ipvsadm_rs::restore;
 use ipvsadm_rs::session::{Session, Streams};
-use netlink_packet_core::NLM_F_REQUEST;
 
 /// Counts allocations (and reallocations) made through the global allocator.
 struct Counting;
@@ -53,7 +48,6 @@ static GLOBAL: Counting = Counting;
 
 const SERVICES: u32 = 10_000;
 const DESTS_PER_SERVICE: u32 = 10;
-const FAMILY_ID: u16 = 0x20;
 /// Best of 5 when optimized; once in a debug build (which only checks that
 /// the whole restore goes through).
 const RUNS: usize = if cfg!(debug_assertions) { 1 } else { 5 };
@@ -71,83 +65,9 @@ fn input() -> Vec<u8> {
     text.into_bytes()
 }
 
-/// A table that only encodes what it is asked to apply, as the netlink
-/// backend would before sending it.
-struct Encoding {
-    buf: Vec<u8>,
-    seq: u32,
-    requests: usize,
-}
-
-fn unused<T>() -> Result<T> {
-    Err(IpvsError::Unavailable)
-}
-
-impl IpvsBackend for Encoding {
-    fn info(&mut self) -> Result<Info> {
-        unused()
-    }
-    fn services(&mut self) -> Result<Vec<Service>> {
-        unused()
-    }
-    fn service(&mut self, _: &ServiceId) -> Result<Service> {
-        unused()
-    }
-    fn dests(&mut self, _: &ServiceId) -> Result<Vec<Dest>> {
-        unused()
-    }
-    fn add_service(&mut self, _: &Service) -> Result<()> {
-        unused()
-    }
-    fn edit_service(&mut self, _: &Service) -> Result<()> {
-        unused()
-    }
-    fn del_service(&mut self, _: &Service) -> Result<()> {
-        unused()
-    }
-    fn zero(&mut self, _: Option<&Service>) -> Result<()> {
-        unused()
-    }
-    fn flush(&mut self) -> Result<()> {
-        unused()
-    }
-    fn add_dest(&mut self, _: &Service, _: &Dest) -> Result<()> {
-        unused()
-    }
-    fn edit_dest(&mut self, _: &Service, _: &Dest) -> Result<()> {
-        unused()
-    }
-    fn del_dest(&mut self, _: &Service, _: &Dest) -> Result<()> {
-        unused()
-    }
-    fn timeouts(&mut self) -> Result<Timeouts> {
-        unused()
-    }
-    fn set_timeouts(&mut self, _: &Timeouts) -> Result<()> {
-        unused()
-    }
-    fn daemons(&mut self) -> Result<Vec<Daemon>> {
-        unused()
-    }
-    fn start_daemon(&mut self, _: &Daemon) -> Result<()> {
-        unused()
-    }
-    fn stop_daemon(&mut self, _: DaemonState, _: u32) -> Result<()> {
-        unused()
-    }
-
-    fn apply(&mut self, changes: &[Change]) -> Result<Vec<Result<()>>> {
-        // Like the pipeline: one send buffer per window, reused.
-        self.buf.clear();
-        for change in changes {
-            encode::change(&mut self.buf, FAMILY_ID, change, NLM_F_REQUEST, self.seq);
-            self.seq = self.seq.wrapping_add(1);
-        }
-        self.requests += changes.len();
-        black_box(&self.buf);
-        Ok(changes.iter().map(|_| Ok(())).collect())
-    }
-}
+#[path = "support/encoding.rs"]
+mod encoding;
+use encoding::Encoding;
 
 /// One whole restore; returns its time, its allocations and the number of
 /// requests encoded.
