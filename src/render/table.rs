@@ -26,11 +26,13 @@ pub fn human(n: u64) -> String {
 }
 
 /// `part` as a percentage of `whole`, one decimal; `-` when `whole` is 0.
-pub fn share(part: u64, whole: u64) -> String {
+pub fn share(part: u64, whole: u128) -> String {
     if whole == 0 {
         return "-".to_string();
     }
-    let tenths = (u128::from(part) * 1000 + u128::from(whole) / 2) / u128::from(whole);
+    // `part` is one of the counters `whole` sums: at most 100.0%.
+    let part = u128::from(part).min(whole);
+    let tenths = (part * 1000 + whole / 2) / whole;
     format!("{}.{}%", tenths / 10, tenths % 10)
 }
 
@@ -184,7 +186,8 @@ fn rows(entries: &[ServiceEntry]) -> Vec<Vec<Cell>> {
     let mut rows = Vec::new();
     for e in entries {
         let s = &e.service;
-        let total: u64 = e.dests.iter().map(|d| d.stats.conns).sum();
+        // Wide enough that no real servers' counters can overflow it.
+        let total: u128 = e.dests.iter().map(|d| u128::from(d.stats.conns)).sum();
         rows.push(vec![
             Cell::new(service_label(s)),
             Cell::new(&s.scheduler),
@@ -247,6 +250,8 @@ mod tests {
         assert_eq!(share(1, 3), "33.3%");
         assert_eq!(share(2, 3), "66.7%");
         assert_eq!(share(0, 0), "-");
-        assert_eq!(share(u64::MAX, u64::MAX), "100.0%");
+        assert_eq!(share(u64::MAX, u128::from(u64::MAX)), "100.0%");
+        // Counters whose sum is past u64::MAX.
+        assert_eq!(share(u64::MAX, u128::from(u64::MAX) * 2), "50.0%");
     }
 }

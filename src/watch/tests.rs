@@ -94,7 +94,7 @@ impl ReferenceTracker {
                     share_percent: None,
                 });
             }
-            let total: u64 = rs.iter().map(|r| r.conns_since_start).sum();
+            let total: u128 = rs.iter().map(|r| u128::from(r.conns_since_start)).sum();
             if total > 0 {
                 for r in &mut rs {
                     r.share_percent =
@@ -697,26 +697,68 @@ fn a_tick_cut_short_by_the_kernel_ends_as_l_json_does() {
     assert_eq!(second_services, listed_services);
 }
 
-/// Real servers whose new connections add up past `u64::MAX` (absurd
-/// counters) get the shares a release build always gave them, from the
-/// wrapped sum, in every build and without a panic.
-#[test]
-fn shares_whose_sum_overflows_are_of_the_wrapped_sum() {
-    let tick = |conns: [u64; 2]| {
+/// The shares of one tick, real servers with `conns` new connections each
+/// since the watch started.
+fn shares_of(conns: &[u64]) -> Vec<Option<f64>> {
+    let tick = |conns: &[u64]| {
         vec![ServiceEntry {
             service: service(0, 0),
-            dests: vec![dest(0, conns[0]), dest(1, conns[1])],
+            dests: conns.iter().enumerate().map(|(n, c)| dest(n, *c)).collect(),
         }]
     };
     let mut tracker = RateTracker::default();
     let at = Instant::now();
-    tracker.update(&tick([0, 0]), at);
-    let deltas = tracker.update(&tick([u64::MAX, 2]), at + Duration::from_secs(1));
-    let shares: Vec<Option<f64>> = deltas[0]
+    tracker.update(&tick(&vec![0; conns.len()]), at);
+    let deltas = tracker.update(&tick(conns), at + Duration::from_secs(1));
+    deltas[0]
         .real_servers
         .iter()
         .map(|r| r.share_percent)
-        .collect();
-    // u64::MAX + 2 wraps to 1.
-    assert_eq!(shares, [Some(u64::MAX as f64 * 100.0), Some(200.0)]);
+        .collect()
+}
+
+/// What a share is, from first principles: each real server's share of its
+/// service's new connections is a percentage from 0 to 100, the shares of
+/// a service add up to 100 (give or take floating-point rounding), and a
+/// service with no new connections has none. Absurd counters, whose sum is
+/// past `u64::MAX`, are no exception.
+fn assert_sane_shares(conns: &[u64]) {
+    let shares = shares_of(conns);
+    assert_eq!(shares.len(), conns.len());
+    if conns.iter().all(|c| *c == 0) {
+        assert!(shares.iter().all(Option::is_none), "{conns:?}: {shares:?}");
+        return;
+    }
+    let mut sum = 0.0;
+    for (c, share) in conns.iter().zip(&shares) {
+        let share = share.unwrap_or_else(|| panic!("{conns:?}: a share is missing"));
+        assert!((0.0..=100.0).contains(&share), "{conns:?}: {share}");
+        assert_eq!(*c == 0, share == 0.0, "{conns:?}: {share}");
+        sum += share;
+    }
+    assert!(
+        (sum - 100.0).abs() < 1e-9,
+        "{conns:?}: shares add up to {sum}"
+    );
+}
+
+#[test]
+fn shares_of_absurd_counters_are_percentages_that_add_up_to_100() {
+    assert_sane_shares(&[u64::MAX, 2]);
+    assert_sane_shares(&[u64::MAX, u64::MAX, u64::MAX]);
+    assert_sane_shares(&[u64::MAX, 0]);
+    assert_eq!(shares_of(&[u64::MAX, u64::MAX]), [Some(50.0), Some(50.0)]);
+    assert_eq!(shares_of(&[1, 3]), [Some(25.0), Some(75.0)]);
+}
+
+proptest! {
+    #[test]
+    fn shares_are_percentages_that_add_up_to_100(
+        conns in proptest::collection::vec(
+            prop_oneof![0..1000u64, any::<u64>(), (u64::MAX - 1000)..=u64::MAX],
+            1..12,
+        )
+    ) {
+        assert_sane_shares(&conns);
+    }
 }

@@ -298,11 +298,10 @@ fn dest_presence(
 }
 
 /// The sum of the listed real servers' new connections that their shares
-/// are of. Wrapping, as an unchecked sum is in a release build, so that
-/// absurd counters give the same output in every build and never panic.
-fn share_total(rows: &[DestView]) -> u64 {
-    rows.iter()
-        .fold(0u64, |total, r| total.wrapping_add(r.conns_since_start))
+/// are of: in 128 bits, so that no counters can overflow it and every
+/// share is a percentage from 0 to 100, however absurd the counters.
+fn share_total(rows: &[DestView]) -> u128 {
+    rows.iter().map(|r| u128::from(r.conns_since_start)).sum()
 }
 
 impl RateTracker {
