@@ -141,13 +141,6 @@ impl Netmask {
             Family::Inet6 => Netmask::V6(128),
         }
     }
-
-    pub fn is_default(&self) -> bool {
-        match self {
-            Netmask::V4(m) => *m == Ipv4Addr::BROADCAST,
-            Netmask::V6(p) => *p == 128,
-        }
-    }
 }
 
 /// Traffic counters and rate estimates. Always 64-bit: filled from

@@ -28,7 +28,6 @@ fuzz_target!(|data: &[u8]| {
             let _ = format!("{invocation:?}");
         }
         Err(error) => {
-            let _ = error.aborts_restore();
             let _ = error.to_string();
         }
     }

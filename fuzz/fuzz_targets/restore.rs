@@ -10,7 +10,6 @@ fuzz_target!(|data: &[u8]| {
     for (line, parsed) in restore::parse_lines("ipvsadm", data) {
         assert!(line >= 1);
         if let Err(error) = parsed {
-            let _ = error.aborts_restore();
             let _ = format!("line {line}: {}", error.message);
         }
     }

@@ -44,18 +44,6 @@ pub struct UsageError {
     pub exit_code: i32,
 }
 
-impl UsageError {
-    /// Whether this error ends a `-R` restore. ipvsadm carries on after a
-    /// popt error on a later option of a line (the line just fails) but
-    /// stops at anything else, including the `Try ...` hint.
-    pub fn aborts_restore(&self) -> bool {
-        let popt_error = lexer::POPT_MESSAGES
-            .iter()
-            .any(|text| self.message.ends_with(&format!(": {text}")));
-        !(self.exit_code == 255 && popt_error)
-    }
-}
-
 impl std::fmt::Display for UsageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
