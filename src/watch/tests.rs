@@ -97,8 +97,9 @@ impl ReferenceTracker {
             let total: u128 = rs.iter().map(|r| u128::from(r.conns_since_start)).sum();
             if total > 0 {
                 for r in &mut rs {
-                    r.share_percent =
-                        Some(r.conns_since_start as f64 * 100.0 / total as f64);
+                    r.share_percent = Some(
+                        (r.conns_since_start as f64 * 100.0 / total as f64).min(100.0),
+                    );
                 }
             }
             if let Some(p) = prev {

@@ -304,6 +304,13 @@ fn share_total(rows: &[DestView]) -> u128 {
     rows.iter().map(|r| u128::from(r.conns_since_start)).sum()
 }
 
+/// `part`'s share of `total` in percent. The floating-point division can
+/// round the one real server that has all of a service's connections up
+/// to 100.00000000000001: a share is at most 100.
+fn share_percent(part: u64, total: u128) -> f64 {
+    (part as f64 * 100.0 / total as f64).min(100.0)
+}
+
 impl RateTracker {
     /// Computes the deltas for a new snapshot taken at `now` and remembers
     /// it. Vanished services and real servers are appended, marked.
@@ -464,8 +471,7 @@ impl RateTracker {
             let total = share_total(&self.rows);
             if total > 0 {
                 for r in self.rows.iter_mut() {
-                    r.share_percent =
-                        Some(r.conns_since_start as f64 * 100.0 / total as f64);
+                    r.share_percent = Some(share_percent(r.conns_since_start, total));
                 }
             }
             for (pd, _) in prev_dests
