@@ -227,11 +227,16 @@ fn an_error_inside_the_services_dump_lists_nothing() {
 }
 
 /// The second service's real servers refused (EPERM after a namespace
-/// change, ENOENT or ESRCH for a service deleted in between): the first
-/// service as listed, then the message, status 1.
+/// change, ENOENT or ESRCH for a service deleted in between), or an error
+/// ack inside their multipart dump after a part: the first service as
+/// listed, then the message, status 1 (libipvs returns no real servers,
+/// so the second service is not printed).
 #[test]
 fn a_real_server_dump_that_fails_after_a_service_was_listed() {
-    for (answer, message) in request_failures() {
+    let mut part_then_error = dump_part(&unhex(DEST_MASQ_WITH_STATS));
+    part_then_error.extend_from_slice(&error(libc::ENOMEM));
+    let inside_the_dump = (vec![part_then_error], ENOMEM_MESSAGE);
+    for (answer, message) in request_failures().into_iter().chain([inside_the_dump]) {
         let answers = || vec![services_dump(), tcp_dests_dump(), answer.clone()];
         let listed = format!("{HEADER}{TITLE}{}", first_service_text());
         let expected = |stdout: &str| (stdout.to_string(), message.to_string(), 1);
@@ -341,4 +346,21 @@ fn an_interrupted_real_server_dump_fails_after_what_was_listed() {
     assert!(ipvs.dests(&tcp).is_err());
     let dests = ipvs.dests(&tcp).expect("the next dump is read whole");
     assert_eq!(dests.len(), 1);
+}
+
+/// `-L` of one service the kernel does not have (its `GET_SERVICE`
+/// answered ESRCH): no header, nothing listed, `No such service`, status 1
+/// (spec: "Not found → `No such service`, exit 1").
+#[test]
+fn a_single_service_that_is_gone() {
+    for args in [
+        &["-Ln", "-t", "10.200.1.76:9000"][..],
+        &["-Ln", "-t", "10.200.1.76:9000", "--json"],
+    ] {
+        assert_eq!(
+            run_with(args, vec![vec![error(libc::ESRCH)]]),
+            (String::new(), ESRCH_MESSAGE.to_string(), 1),
+            "{args:?}"
+        );
+    }
 }

@@ -2,6 +2,9 @@
 //! it: sequence numbers that tie every ack and reply to its request,
 //! batched sends, dumps read until `NLMSG_DONE`, and a receive queue
 //! filled by `recvmmsg` so that a run of small acks costs one system call.
+//! In unit tests a socket can talk to a scripted kernel instead
+//! (`netlink/scripted.rs`), so that everything above `send` and `recvmmsg`
+//! runs as it does on the kernel.
 
 use std::fmt::Debug;
 use std::io;
@@ -245,7 +248,7 @@ impl RecvQueue {
 }
 
 /// Where a socket's datagrams go and come from: the kernel, or in unit
-/// tests a scripted kernel ([`super::scripted`]) that answers each request
+/// tests a scripted kernel (`netlink/scripted.rs`) that answers each request
 /// with canned datagrams. An enum, not a trait object: outside tests it has
 /// one variant and every `match` on it compiles to the kernel's call.
 enum Transport {
