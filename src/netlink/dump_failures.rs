@@ -364,3 +364,37 @@ fn a_single_service_that_is_gone() {
         );
     }
 }
+
+/// A real-server dump in a datagram larger than the page-sized slots of
+/// the socket for real-server dumps (a kernel whose `NLMSG_GOODSIZE` is
+/// larger than guessed): that socket is given up and the dump asked for
+/// again on the main socket, and the listing is the one a kernel with
+/// page-sized datagrams gives.
+#[test]
+fn a_real_server_dump_too_big_for_its_socket_is_read_on_the_main_one() {
+    let answers = |tcp_dests: Vec<Vec<Vec<u8>>>| {
+        let mut answers = vec![services_dump()];
+        answers.extend(tcp_dests);
+        answers.push(vec![done()]);
+        answers
+    };
+    let expected = run_with(&["-Ln"], answers(vec![tcp_dests_dump()]));
+    assert_eq!(expected.1, "");
+    let mut big = Vec::new();
+    while big.len() <= 4096 {
+        big.extend_from_slice(&dump_part(&unhex(DEST_MASQ_WITH_STATS)));
+    }
+    let kernel = kernel_with(answers(vec![vec![big, done()], tcp_dests_dump()]));
+    assert_eq!(run(&kernel, &["-Ln"]), expected);
+    assert_eq!(kernel.unanswered(), 0);
+    let sent: Vec<u8> = kernel.requests().iter().map(|r| r.1).collect();
+    assert_eq!(
+        sent[2..],
+        [
+            IPVS_CMD_GET_SERVICE,
+            IPVS_CMD_GET_DEST,
+            IPVS_CMD_GET_DEST,
+            IPVS_CMD_GET_DEST
+        ]
+    );
+}
