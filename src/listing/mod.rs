@@ -98,7 +98,8 @@ impl ListWhat {
 }
 
 /// The services a listing of services selects, read before anything is
-/// written: a listing that cannot start prints nothing.
+/// written but `-L`'s version header (ipvsadm prints it before reading): a
+/// listing that cannot start prints nothing else.
 pub enum Selected {
     /// The whole table, in listing order, real servers still to read
     /// (with [`for_each_entry`]).

@@ -508,4 +508,8 @@ impl IpvsBackend for NetlinkIpvs {
 }
 
 #[cfg(test)]
+mod dump_failures;
+#[cfg(test)]
+mod scripted;
+#[cfg(test)]
 mod tests;

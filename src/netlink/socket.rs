@@ -2,14 +2,17 @@
 //! it: sequence numbers that tie every ack and reply to its request,
 //! batched sends, dumps read until `NLMSG_DONE`, and a receive queue
 //! filled by `recvmmsg` so that a run of small acks costs one system call.
+//! In unit tests a socket can talk to a scripted kernel instead
+//! (`netlink/scripted.rs`), so that everything above `send` and `recvmmsg`
+//! runs as it does on the kernel.
 
 use std::fmt::Debug;
 use std::io;
 use std::os::fd::AsRawFd;
 
 use netlink_packet_core::{
-    Emitable, ErrorBuffer, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
-    NLMSG_NOOP, NLMSG_OVERRUN, NetlinkBuffer, NetlinkMessage,
+    Emitable, ErrorBuffer, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
+    NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NetlinkBuffer, NetlinkMessage,
 };
 use netlink_packet_generic::{GenlFamily, GenlMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_GENERIC};
@@ -40,6 +43,9 @@ const SLOTS: usize = 16;
 #[derive(Debug)]
 pub struct Incoming<'a> {
     pub seq: u32,
+    /// `NLM_F_DUMP_INTR`: the table changed while the dump that this
+    /// message is part of was taken, so the dump may be inconsistent.
+    pub interrupted: bool,
     pub kind: IncomingKind<'a>,
 }
 
@@ -146,6 +152,33 @@ impl RecvQueue {
         Ok(())
     }
 
+    /// Reads the next datagram the scripted kernel has for us, as `fill`
+    /// reads one from the kernel; none left is an error, not a hang.
+    #[cfg(test)]
+    fn fill_from(
+        &mut self,
+        script: &mut super::scripted::Script,
+    ) -> Result<(), IpvsError> {
+        let Some(datagram) = script.next_datagram() else {
+            return Err(IpvsError::Io(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "the scripted kernel has nothing more to say",
+            )));
+        };
+        if datagram.len() > self.slot_len {
+            return Err(IpvsError::Truncated {
+                len: datagram.len(),
+                room: self.slot_len,
+            });
+        }
+        self.buf[..datagram.len()].copy_from_slice(&datagram);
+        self.lens[0] = datagram.len();
+        self.filled = 1;
+        self.slot = 0;
+        self.offset = 0;
+        Ok(())
+    }
+
     /// The next message in the queue, or `None` when it is used up.
     fn next_message(&mut self) -> Option<Result<Incoming<'_>, IpvsError>> {
         while !self.is_empty() {
@@ -171,6 +204,7 @@ impl RecvQueue {
             let length = nl.length() as usize;
             self.offset += (length + 3) & !3;
             let seq = nl.sequence_number();
+            let interrupted = nl.flags() & NLM_F_DUMP_INTR != 0;
             let message_type = nl.message_type();
             let payload = &rest[16..length];
             let kind = match message_type {
@@ -203,15 +237,29 @@ impl RecvQueue {
                     payload,
                 },
             };
-            return Some(Ok(Incoming { seq, kind }));
+            return Some(Ok(Incoming {
+                seq,
+                interrupted,
+                kind,
+            }));
         }
         None
     }
 }
 
+/// Where a socket's datagrams go and come from: the kernel, or in unit
+/// tests a scripted kernel (`netlink/scripted.rs`) that answers each request
+/// with canned datagrams. An enum, not a trait object: outside tests it has
+/// one variant and every `match` on it compiles to the kernel's call.
+enum Transport {
+    Kernel(Socket),
+    #[cfg(test)]
+    Scripted(super::scripted::Script),
+}
+
 /// A bound `NETLINK_GENERIC` socket.
 pub struct GenlSocket {
-    socket: Socket,
+    transport: Transport,
     kernel: SocketAddr,
     next_seq: u32,
     max_in_flight: usize,
@@ -252,7 +300,7 @@ impl GenlSocket {
         let _ = socket.set_cap_ack(true);
         let rcvbuf = grow_receive_buffer(&socket);
         Ok(GenlSocket {
-            socket,
+            transport: Transport::Kernel(socket),
             kernel: SocketAddr::new(0, 0),
             next_seq: 1,
             max_in_flight: (rcvbuf / ACK_TRUESIZE).clamp(8, MAX_IN_FLIGHT),
@@ -273,13 +321,32 @@ impl GenlSocket {
         first
     }
 
+    /// A socket on a scripted kernel, with `slot_len`-byte datagram slots.
+    #[cfg(test)]
+    pub fn scripted(script: super::scripted::Script, slot_len: usize) -> GenlSocket {
+        GenlSocket {
+            transport: Transport::Scripted(script),
+            kernel: SocketAddr::new(0, 0),
+            next_seq: 1,
+            max_in_flight: 8,
+            queue: RecvQueue::new(slot_len),
+        }
+    }
+
     /// Sends `buf`, which holds whole netlink messages, in one datagram.
-    pub fn send(&self, buf: &[u8]) -> Result<(), IpvsError> {
-        loop {
-            match self.socket.send_to(buf, &self.kernel, 0) {
-                Ok(_) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(IpvsError::Io(e)),
+    pub fn send(&mut self, buf: &[u8]) -> Result<(), IpvsError> {
+        match &mut self.transport {
+            Transport::Kernel(socket) => loop {
+                match socket.send_to(buf, &self.kernel, 0) {
+                    Ok(_) => return Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(IpvsError::Io(e)),
+                }
+            },
+            #[cfg(test)]
+            Transport::Scripted(script) => {
+                script.answer(buf);
+                Ok(())
             }
         }
     }
@@ -296,13 +363,23 @@ impl GenlSocket {
                     return Ok(());
                 }
             }
-            self.queue.fill(self.socket.as_raw_fd())?;
+            match &mut self.transport {
+                Transport::Kernel(socket) => self.queue.fill(socket.as_raw_fd())?,
+                #[cfg(test)]
+                Transport::Scripted(script) => self.queue.fill_from(script)?,
+            }
         }
     }
 
     /// One request, then its replies until the ack (or the end of the dump
     /// when `dump`). Data messages go to `on_data`; a kernel error is
     /// returned as its errno in `Ok(Err(errno))`.
+    ///
+    /// A dump the kernel marks `NLM_F_DUMP_INTR` (the table changed while
+    /// it was taken) is read to its end and then fails with `EINVAL`, as it
+    /// does in ipvsadm 1.31: libnl reads such a dump to `NLMSG_DONE` and
+    /// returns `-NLE_DUMP_INTR`, which reaches libipvs without a kernel
+    /// errno, so libipvs reports its default, `EINVAL`.
     pub fn exchange<M, F>(
         &mut self,
         family_id: u16,
@@ -347,10 +424,12 @@ impl GenlSocket {
         self.send(buf)?;
         let mut outcome = Ok(());
         let mut failure = None;
+        let mut interrupted = false;
         self.receive(|msg| {
             if msg.seq != seq {
                 return Ok(Step::More); // a stale reply to an earlier request
             }
+            interrupted |= msg.interrupted;
             match msg.kind {
                 IncomingKind::Data {
                     message_type,
@@ -375,6 +454,7 @@ impl GenlSocket {
         })?;
         match failure {
             Some(e) => Err(e),
+            None if interrupted && outcome.is_ok() => Ok(Err(libc::EINVAL)),
             None => Ok(outcome),
         }
     }
@@ -559,7 +639,9 @@ mod tests {
     #[test]
     fn sequence_numbers_are_consecutive_and_wrap() {
         let mut s = GenlSocket {
-            socket: Socket::new(NETLINK_GENERIC).expect("netlink socket"),
+            transport: Transport::Kernel(
+                Socket::new(NETLINK_GENERIC).expect("netlink socket"),
+            ),
             kernel: SocketAddr::new(0, 0),
             next_seq: u32::MAX - 1,
             max_in_flight: 8,

@@ -25,7 +25,7 @@ use crate::backend::Change;
 use crate::error::IpvsError;
 use crate::model::*;
 
-fn unhex(s: &str) -> Vec<u8> {
+pub(super) fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("test vector is hex"))
@@ -33,13 +33,13 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 // GET_INFO reply (cmd SET_INFO): version 1.2.1, table size 4096.
-const INFO_REPLY: &str = "0e01000008000100010201000800020000100000";
+pub(super) const INFO_REPLY: &str = "0e01000008000100010201000800020000100000";
 
 // GET_CONFIG reply (cmd SET_CONFIG) after `--set 901 121 301`.
 const CONFIG_REPLY: &str = "0c01000008000400850300000800050079000000080006002d010000";
 
 // The kube demo's service, TCP 10.200.1.76:9000 rr, after 100 requests.
-const SERVICE_TCP_WITH_STATS: &str = concat!(
+pub(super) const SERVICE_TCP_WITH_STATS: &str = concat!(
     "010100002c01010006000100020000000600020006000000140003000ac8014c0000000000000000000000",
     "0006000400232800000700060072720000",
     "0c00070002000000ffffffff080008000000000008000900ffffffff5c000a00080001006400000008000200",
@@ -51,7 +51,7 @@ const SERVICE_TCP_WITH_STATS: &str = concat!(
 );
 
 // One of its real servers: 10.10.3.2:80 masq, 34 connections.
-const DEST_MASQ_WITH_STATS: &str = concat!(
+pub(super) const DEST_MASQ_WITH_STATS: &str = concat!(
     "0501000050010200140001000a0a030200000000000000000000000006000200005000000800030000000000",
     "080004000100000005000d000000000006000e000000000006000f0000000000080005000000000008000600",
     "0000000008000700000000000800080022000000080009000000000006000b00020000005c000a0008000100",
@@ -98,7 +98,7 @@ const SERVICE_UDP_SIP: &str = concat!(
 );
 
 // fwmark 5 (IPv4) sh with sched flags 1 and 2.
-const SERVICE_FWMARK_SCHED_FLAGS: &str = concat!(
+pub(super) const SERVICE_FWMARK_SCHED_FLAGS: &str = concat!(
     "01010000100101000600010002000000080005000500000007000600736800000c0007001a000000ffffffff",
     "080008000000000008000900ffffffff5c000a00080001000000000008000200000000000800030000000000",
     "0c00040000000000000000000c00050000000000000000000800060000000000080007000000000008000800",
@@ -230,7 +230,7 @@ fn daemons_of(reply: &[u8]) -> Result<Vec<Daemon>, DecodeError> {
 }
 
 /// The one service of a captured reply.
-fn captured_service(hex: &str) -> Service {
+pub(super) fn captured_service(hex: &str) -> Service {
     match &services_of(&unhex(hex)).expect("captured reply decodes")[..] {
         [svc] => svc.clone(),
         other => panic!("expected one service, got {other:?}"),

@@ -16,14 +16,16 @@ pub fn list(
     let fmt = &list.format;
     match &list.what {
         ListWhat::Table | ListWhat::Service(_) => {
+            // ipvsadm's `list_all` prints the version header before it
+            // reads the services: a table that cannot be read shows it.
+            if list.what == ListWhat::Table {
+                output::text::write_table_header(streams.stdout, &session.info)?;
+            }
             let selected = match listing::select(session.ipvs, list) {
                 Ok(selected) => selected,
                 Err(e) => return listing::listing_failed(streams.stderr, &e),
             };
             let out = &mut *streams.stdout;
-            if list.what == ListWhat::Table {
-                output::text::write_table_header(out, &session.info)?;
-            }
             output::text::write_title(out, fmt)?;
             let names = session.names;
             let result = listing::for_each_selected(session.ipvs, selected, |e| {
