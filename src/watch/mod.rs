@@ -117,17 +117,18 @@ fn watch_loop(
         let stamp = rfc3339(SystemTime::now());
         let interval_ms = last.map(|l| (now - l).as_millis() as u64);
         last = Some(now);
+        // What a `--json` tick line says besides its payload.
+        let info = session.info;
+        let header = TickHeader {
+            tick,
+            timestamp: &stamp,
+            interval_ms,
+            info: &info,
+        };
 
         if !services && screen.is_none() && opts.style == OutputStyle::Json {
             // Timeouts, daemons and connections: their document's payload
             // in a tick line.
-            let info = session.info;
-            let header = TickHeader {
-                tick,
-                timestamp: &stamp,
-                interval_ms,
-                info: &info,
-            };
             if let Some(failure) =
                 write_other_tick(session, list, header, streams.stdout)?
             {
@@ -180,13 +181,6 @@ fn watch_loop(
             }
         } else if screen.is_none() && opts.style == OutputStyle::Json {
             // Streamed as `-L --json` streams it, deltas computed on the way.
-            let info = session.info;
-            let header = TickHeader {
-                tick,
-                timestamp: &stamp,
-                interval_ms,
-                info: &info,
-            };
             let failure = stream_json_tick(
                 session,
                 list,

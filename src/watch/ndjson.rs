@@ -34,6 +34,21 @@ pub struct WatchTick<'a, S, D> {
     pub deltas: D,
 }
 
+impl<'a, S, D> WatchTick<'a, S, D> {
+    /// The line of the tick `header` says, with its services and deltas.
+    fn new(header: &TickHeader<'a>, services: S, deltas: D) -> WatchTick<'a, S, D> {
+        WatchTick {
+            schema_version: json::SCHEMA_VERSION,
+            tick: header.tick,
+            timestamp: header.timestamp,
+            interval_ms: header.interval_ms,
+            ipvs: header.info.into(),
+            services,
+            deltas,
+        }
+    }
+}
+
 /// One NDJSON line of `--watch --json` for `--timeout`, `--daemon` or
 /// `-c`: the tick's fields and the document's payload (`timeouts`,
 /// `daemons` or `connections`), its keys sorted by name as these lines
@@ -155,15 +170,7 @@ pub(super) fn stream_json_tick(
             Err(listing::ListingError::Output(_)) => Err(Stopped),
         }
     });
-    let line = WatchTick {
-        schema_version: json::SCHEMA_VERSION,
-        tick: header.tick,
-        timestamp: header.timestamp,
-        interval_ms: header.interval_ms,
-        ipvs: header.info.into(),
-        services,
-        deltas: StreamedDeltas(&tracker),
-    };
+    let line = WatchTick::new(&header, services, StreamedDeltas(&tracker));
     let written = json::write_chunked(out, &mut writer.buf, &line, false);
     drop(line);
     match (written, kernel_error) {
@@ -195,15 +202,7 @@ pub fn write_tick(
         }
         Ok(())
     });
-    let line = WatchTick {
-        schema_version: json::SCHEMA_VERSION,
-        tick: header.tick,
-        timestamp: header.timestamp,
-        interval_ms: header.interval_ms,
-        ipvs: header.info.into(),
-        services,
-        deltas: StreamedDeltas(&tracker),
-    };
+    let line = WatchTick::new(&header, services, StreamedDeltas(&tracker));
     Ok(json::serialize_into(out, &line, false)?)
 }
 
