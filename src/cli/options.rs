@@ -211,7 +211,7 @@ pub(crate) static OPTIONS: &[OptSpec] = &[
     ext("netns", &[], Required, OptId::Netns, "name|path", "run in that network namespace"),
     ext("atomic", &[], FLAG, OptId::Atomic, "", "with -R: undo every change if a line fails"),
     // Drain.
-    ext("drain", &[], EqualsOnly, OptId::Drain, "seconds", "with -d: set the weight to 0, wait up to SECONDS (default 300) for the connections to end, then delete"),
+    ext("drain", &[], EqualsOnly, OptId::Drain, "seconds", "with -d: set the weight to 0, wait up to SECONDS (default 300; 0: do not wait) until no connection is left, then delete"),
 ];
 
 pub(crate) fn find_long(name: &str) -> Option<&'static OptSpec> {

@@ -88,22 +88,6 @@ impl DrainOutcome {
     }
 }
 
-/// Why a drain could not be carried out.
-#[derive(Debug)]
-pub enum DrainError {
-    /// The service or server does not exist, or the kernel refused a
-    /// change: ipvsadm's message, status 255.
-    Kernel(IpvsError),
-    /// Writing the progress failed.
-    Output(io::Error),
-}
-
-impl From<io::Error> for DrainError {
-    fn from(e: io::Error) -> Self {
-        DrainError::Output(e)
-    }
-}
-
 /// The time a drain runs on: the real one ([`WallClock`]), or a fake in
 /// tests.
 pub trait Clock {
@@ -154,27 +138,24 @@ pub fn drain(
     timeout: Duration,
     clock: &mut dyn Clock,
     progress: &mut Progress,
-) -> Result<DrainOutcome, DrainError> {
+) -> Result<DrainOutcome, IpvsError> {
     // As `-d` says it when the service or the server does not exist.
-    let missing = |errno| {
-        DrainError::Kernel(IpvsError::Kernel {
-            op: Op::DelDest,
-            errno,
-        })
+    let missing = |errno| IpvsError::Kernel {
+        op: Op::DelDest,
+        errno,
     };
     let (service, current) = match read_server(ipvs, service, dest) {
         Ok(Some(found)) => found,
         Ok(None) => return Err(missing(libc::ENOENT)),
         Err(e) if e.errno() == Some(libc::ESRCH) => return Err(missing(libc::ESRCH)),
-        Err(e) => return Err(DrainError::Kernel(e)),
+        Err(e) => return Err(e),
     };
     if current.weight != 0 {
         let quiet = Dest {
             weight: 0,
             ..current.clone()
         };
-        ipvs.edit_dest(&service, &quiet)
-            .map_err(DrainError::Kernel)?;
+        ipvs.edit_dest(&service, &quiet)?;
     }
     let name = server_name(&current);
     let mut next = Duration::ZERO;
@@ -184,19 +165,19 @@ pub fn drain(
         let found = match read_server(ipvs, &service, &current) {
             Ok(found) => found,
             Err(e) if e.errno() == Some(libc::ESRCH) => None,
-            Err(e) => return Err(DrainError::Kernel(e)),
+            Err(e) => return Err(e),
         };
         let Some((_, now)) = found else {
-            progress.finish()?;
+            progress.finish();
             return Ok(DrainOutcome::Vanished);
         };
         if now.weight != 0 {
-            progress.finish()?;
+            progress.finish();
             return Ok(DrainOutcome::Reweighted { weight: now.weight });
         }
         let remaining = remaining_on(conn_file, &service, &now);
         if let Some(signal) = signal {
-            progress.finish()?;
+            progress.finish();
             return Ok(DrainOutcome::Stopped {
                 signal,
                 remaining,
@@ -206,21 +187,21 @@ pub fn drain(
         if remaining.is_empty() {
             return match ipvs.del_dest(&service, &now) {
                 Ok(()) => {
-                    progress.finish()?;
+                    progress.finish();
                     Ok(DrainOutcome::Removed { waited })
                 }
                 Err(e) if matches!(e.errno(), Some(libc::ENOENT | libc::ESRCH)) => {
-                    progress.finish()?;
+                    progress.finish();
                     Ok(DrainOutcome::Vanished)
                 }
-                Err(e) => Err(DrainError::Kernel(e)),
+                Err(e) => Err(e),
             };
         }
         if waited >= timeout {
-            progress.finish()?;
+            progress.finish();
             return Ok(DrainOutcome::TimedOut { remaining, waited });
         }
-        progress.update(&name, remaining, timeout.saturating_sub(waited))?;
+        progress.update(&name, remaining, timeout.saturating_sub(waited));
         next = (next + POLL).min(timeout);
     }
 }
@@ -312,13 +293,18 @@ pub fn run(
     };
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err(DrainError::Kernel(e)) => {
+        Err(e) => {
             writeln!(streams.stderr, "{e}")?;
             return Ok(EXIT_KERNEL);
         }
-        Err(DrainError::Output(e)) => return Err(e),
     };
-    progress::report(streams, service, dest, &outcome)?;
+    // The status says how the drain ended, whether or not it could be
+    // said (a closed pipe is no failure of the drain).
+    if let Err(e) = progress::report(streams, service, dest, &outcome) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            let _ = writeln!(streams.stderr, "ipvsadm: cannot write output: {e}");
+        }
+    }
     Ok(outcome.exit_status())
 }
 

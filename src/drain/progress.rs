@@ -13,49 +13,77 @@ use crate::session::Streams;
 /// Back to the start of the line, and clear it.
 const REDRAW: &str = "\r\x1b[K";
 
-/// The progress of one drain, written to `out`.
+/// The progress of one drain, written to `out`. It is only shown: a
+/// failure to write it (a closed pipe) stops the showing, not the drain.
 pub struct Progress<'a> {
     out: &'a mut dyn Write,
     /// Redraw one line in place instead of writing a line each time.
     terminal: bool,
+    /// The terminal's width, if fixed (else asked at each redraw): a line
+    /// that wrapped could not be redrawn in place.
+    width: Option<usize>,
     /// A line is on the terminal that the next redraw replaces.
     drawn: bool,
+    /// Writing failed: nothing more is written.
+    failed: bool,
 }
 
 impl<'a> Progress<'a> {
+    /// Progress on `out`, redrawn in place if it is a `terminal` (as wide
+    /// as standard output's terminal says).
     pub fn new(out: &'a mut dyn Write, terminal: bool) -> Progress<'a> {
         Progress {
             out,
             terminal,
+            width: None,
             drawn: false,
+            failed: false,
+        }
+    }
+
+    /// Progress redrawn in place on a terminal `width` columns wide.
+    pub fn on_terminal(out: &'a mut dyn Write, width: usize) -> Progress<'a> {
+        Progress {
+            width: Some(width),
+            ..Progress::new(out, true)
         }
     }
 
     /// Shows what is left on `server` and how long the drain may still wait.
-    pub fn update(
-        &mut self,
-        server: &str,
-        remaining: Remaining,
-        left: Duration,
-    ) -> io::Result<()> {
-        let line = progress_line(server, remaining, left);
+    pub fn update(&mut self, server: &str, remaining: Remaining, left: Duration) {
+        let mut line = progress_line(server, remaining, left);
         if self.terminal {
-            write!(self.out, "{REDRAW}{line}")?;
+            let width = self.width.or_else(|| {
+                crate::render::terminal_size().map(|(columns, _)| usize::from(columns))
+            });
+            // One column short of the width: a full line would wrap on some
+            // terminals. The text is ASCII.
+            if let Some(width) = width {
+                line.truncate(width.saturating_sub(1).max(1));
+            }
+            self.write(&format!("{REDRAW}{line}"));
             self.drawn = true;
         } else {
-            writeln!(self.out, "{line}")?;
+            self.write(&format!("{line}\n"));
         }
-        self.out.flush()
     }
 
     /// Clears the progress line, if one is drawn, for what comes next.
-    pub fn finish(&mut self) -> io::Result<()> {
+    pub fn finish(&mut self) {
         if self.drawn {
-            write!(self.out, "{REDRAW}")?;
+            self.write(REDRAW);
             self.drawn = false;
-            self.out.flush()?;
         }
-        Ok(())
+    }
+
+    fn write(&mut self, text: &str) {
+        if !self.failed {
+            self.failed = self
+                .out
+                .write_all(text.as_bytes())
+                .and_then(|()| self.out.flush())
+                .is_err();
+        }
     }
 }
 

@@ -187,7 +187,7 @@ fn script(counts: &[(u32, u32, u32)]) -> Script {
 }
 
 struct Ran {
-    outcome: Result<DrainOutcome, DrainError>,
+    outcome: Result<DrainOutcome, IpvsError>,
     out: String,
     backend: Draining,
     clock: FakeClock,
@@ -204,7 +204,11 @@ fn run_drain(
 ) -> Ran {
     let mut out = Vec::new();
     let outcome = {
-        let mut progress = Progress::new(&mut out, terminal);
+        let mut progress = if terminal {
+            Progress::on_terminal(&mut out, 200)
+        } else {
+            Progress::new(&mut out, false)
+        };
         drain(
             &mut backend,
             conn_file,
@@ -444,7 +448,7 @@ fn a_missing_service_or_server_is_reported_as_delete_server_reports_it() {
         no_conn_file(),
     );
     match ran.outcome {
-        Err(DrainError::Kernel(e)) => assert_eq!(e.to_string(), "Service not defined"),
+        Err(e) => assert_eq!(e.to_string(), "Service not defined"),
         other => panic!("{other:?}"),
     }
     let (backend, svc, _) = table(SERVICE, Script::default());
@@ -459,7 +463,7 @@ fn a_missing_service_or_server_is_reported_as_delete_server_reports_it() {
         no_conn_file(),
     );
     match ran.outcome {
-        Err(DrainError::Kernel(e)) => assert_eq!(e.to_string(), "No such destination"),
+        Err(e) => assert_eq!(e.to_string(), "No such destination"),
         other => panic!("{other:?}"),
     }
     assert!(ran.backend.edits.is_empty());
@@ -588,4 +592,63 @@ fn servers_and_services_are_named_numerically() {
         server_name(&dest("-d -t [2001:db8::1]:80 -r [2001:db8::2]:8080")),
         "[2001:db8::2]:8080"
     );
+}
+
+#[test]
+fn on_a_narrow_terminal_the_line_is_cut_so_that_it_never_wraps() {
+    let mut out = Vec::new();
+    {
+        let mut progress = Progress::on_terminal(&mut out, 40);
+        let left = Remaining {
+            active: 12,
+            inactive: 3,
+            templates: 0,
+        };
+        progress.update("[2001:db8::2]:8080", left, secs(300));
+        progress.finish();
+    }
+    let text = String::from_utf8(out).expect("utf-8");
+    assert_eq!(
+        text,
+        "\r\x1b[Kdraining [2001:db8::2]:8080: 15 connect\r\x1b[K"
+    );
+    assert_eq!("draining [2001:db8::2]:8080: 15 connect".len(), 39);
+}
+
+/// A writer whose reader went away.
+struct ClosedPipe;
+
+impl std::io::Write for ClosedPipe {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_closed_output_stops_the_progress_not_the_drain() {
+    let counts = [(1, 0, 0), (0, 0, 0)];
+    let (mut backend, svc, named) = table(SERVICE, script(&counts));
+    let mut clock = FakeClock::new();
+    let mut closed = ClosedPipe;
+    let outcome = {
+        let mut progress = Progress::new(&mut closed, false);
+        drain(
+            &mut backend,
+            no_conn_file(),
+            &svc,
+            &named,
+            secs(300),
+            &mut clock,
+            &mut progress,
+        )
+    };
+    assert_eq!(
+        outcome.expect("drained"),
+        DrainOutcome::Removed { waited: secs(1) }
+    );
+    assert_eq!(server_now(&backend), None);
 }

@@ -296,9 +296,10 @@ fn a_held_connection_keeps_its_server_until_it_closes(ns: &Ns) -> TestResult {
         .and_then(|rest| rest.strip_suffix(" s"))
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("last line: {last}"));
+    // The kernel keeps a reset connection's entry 10 s (its CLOSE timeout).
     assert!(
-        after <= took.as_secs(),
-        "deleted after {after} s, ran {took:?}"
+        (5..=15).contains(&after) && after <= took.as_secs(),
+        "deleted after {after} s, ran {took:?}: {shown:#?}"
     );
     // It waited for the closed connection's entry: inactive, not active.
     assert!(!waiting.is_empty(), "deleted before the entry expired");
@@ -335,14 +336,16 @@ fn signals_stop_a_drain_and_leave_the_server_at_weight_0(ns: &Ns) -> TestResult 
     let mut child = spawn_drain(ns, &server, "--drain=60");
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-    let mut first = Vec::new();
-    for _ in 0..2 {
-        let mut line = String::new();
-        stdout.read_line(&mut line)?;
-        first.push(line.trim_end().to_string());
-    }
-    nix::sys::signal::kill(pid, Signal::SIGINT)?;
+    let first: std::io::Result<Vec<String>> = (0..2)
+        .map(|_| {
+            let mut line = String::new();
+            stdout.read_line(&mut line)?;
+            Ok(line.trim_end().to_string())
+        })
+        .collect();
+    let signalled = nix::sys::signal::kill(pid, Signal::SIGINT);
     let (out, _) = finish(child, started, Duration::from_secs(30));
+    let (first, ()) = (first?, signalled?);
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest)?;
     assert_eq!(rest, "", "nothing more on stdout");
