@@ -7,9 +7,10 @@
 //! or SIGHUP, the server stays in place at weight 0 and what is left is
 //! said: a server that still has connections is never deleted.
 //!
-//! [`drain`] does the work for one real server, with the clock and the
-//! progress writer passed in, so anything that removes real servers can
-//! drain them; [`run`] is the `-d --drain` command around it.
+//! [`drain`] does the work for one real server and [`drain_all`] for many
+//! at once, with the clock and the progress writer passed in, so anything
+//! that removes real servers can drain them; [`run`] is the `-d --drain`
+//! command around it.
 
 mod progress;
 
@@ -21,7 +22,7 @@ use crate::backend::IpvsBackend;
 use crate::error::{IpvsError, Op};
 use crate::listing;
 use crate::model::{Dest, Service, ServiceAddr, ServiceFlags};
-use crate::output::conn::parse_conn_table;
+use crate::output::conn::{ConnEntry, parse_conn_table};
 use crate::session::{EXIT_KERNEL, Session, Streams};
 use crate::signals;
 
@@ -50,6 +51,14 @@ impl Remaining {
 
     pub fn is_empty(&self) -> bool {
         self.total() == 0
+    }
+
+    fn plus(self, other: &Remaining) -> Remaining {
+        Remaining {
+            active: self.active.saturating_add(other.active),
+            inactive: self.inactive.saturating_add(other.inactive),
+            templates: self.templates.saturating_add(other.templates),
+        }
     }
 }
 
@@ -129,7 +138,8 @@ impl Clock for WallClock {
 /// it is deleted, or until `timeout` has passed or a signal came, when it
 /// is left at weight 0. A `timeout` of 0 deletes the server only if it is
 /// empty already. `conn_file` is the kernel's connection table, read for
-/// the persistence templates of persistent services.
+/// the persistence templates of persistent services. A missing service or
+/// server is `-d`'s error.
 pub fn drain(
     ipvs: &mut dyn IpvsBackend,
     conn_file: &Path,
@@ -139,69 +149,115 @@ pub fn drain(
     clock: &mut dyn Clock,
     progress: &mut Progress,
 ) -> Result<DrainOutcome, IpvsError> {
+    let targets = [(service.clone(), dest.clone())];
+    let outcomes = drain_all(ipvs, conn_file, &targets, timeout, clock, progress)?;
+    Ok(outcomes
+        .into_iter()
+        .next()
+        .unwrap_or(DrainOutcome::Vanished))
+}
+
+/// [`drain`] for many real servers at once, all within one `timeout`:
+/// every one is found before any is changed, all go to weight 0, then each
+/// look reads them all and deletes those with nothing left. The progress
+/// shows what is left on them together. One outcome per target, in order.
+/// A kernel failure after the weights were set ends the drain with that
+/// error (the servers not yet deleted stay at weight 0).
+pub fn drain_all(
+    ipvs: &mut dyn IpvsBackend,
+    conn_file: &Path,
+    targets: &[(Service, Dest)],
+    timeout: Duration,
+    clock: &mut dyn Clock,
+    progress: &mut Progress,
+) -> Result<Vec<DrainOutcome>, IpvsError> {
     // As `-d` says it when the service or the server does not exist.
     let missing = |errno| IpvsError::Kernel {
         op: Op::DelDest,
         errno,
     };
-    let (service, current) = match read_server(ipvs, service, dest) {
-        Ok(Some(found)) => found,
-        Ok(None) => return Err(missing(libc::ENOENT)),
-        Err(e) if e.errno() == Some(libc::ESRCH) => return Err(missing(libc::ESRCH)),
-        Err(e) => return Err(e),
-    };
-    if current.weight != 0 {
-        let quiet = Dest {
-            weight: 0,
-            ..current.clone()
-        };
-        ipvs.edit_dest(&service, &quiet)?;
+    let mut found = Vec::with_capacity(targets.len());
+    for (service, dest) in targets {
+        match read_server(ipvs, service, dest) {
+            Ok(Some(server)) => found.push(server),
+            Ok(None) => return Err(missing(libc::ENOENT)),
+            Err(e) if e.errno() == Some(libc::ESRCH) => return Err(missing(libc::ESRCH)),
+            Err(e) => return Err(e),
+        }
     }
-    let name = server_name(&current);
+    for (service, current) in &found {
+        if current.weight != 0 {
+            let quiet = Dest {
+                weight: 0,
+                ..current.clone()
+            };
+            ipvs.edit_dest(service, &quiet)?;
+        }
+    }
+    let mut outcomes: Vec<Option<DrainOutcome>> = vec![None; found.len()];
     let mut next = Duration::ZERO;
     loop {
         let signal = clock.wait_until(next);
         let waited = clock.elapsed();
-        let found = match read_server(ipvs, &service, &current) {
-            Ok(found) => found,
-            Err(e) if e.errno() == Some(libc::ESRCH) => None,
-            Err(e) => return Err(e),
-        };
-        let Some((_, now)) = found else {
-            progress.finish();
-            return Ok(DrainOutcome::Vanished);
-        };
-        if now.weight != 0 {
-            progress.finish();
-            return Ok(DrainOutcome::Reweighted { weight: now.weight });
-        }
-        let remaining = remaining_on(conn_file, &service, &now);
-        if let Some(signal) = signal {
-            progress.finish();
-            return Ok(DrainOutcome::Stopped {
-                signal,
-                remaining,
-                waited,
-            });
-        }
-        if remaining.is_empty() {
-            return match ipvs.del_dest(&service, &now) {
-                Ok(()) => {
-                    progress.finish();
-                    Ok(DrainOutcome::Removed { waited })
+        let mut table = ConnTable::new(conn_file);
+        let mut pending = Vec::new();
+        for ((service, current), outcome) in found.iter().zip(outcomes.iter_mut()) {
+            if outcome.is_some() {
+                continue;
+            }
+            let now = match read_server(ipvs, service, current) {
+                Ok(Some((_, now))) => now,
+                Ok(None) => {
+                    *outcome = Some(DrainOutcome::Vanished);
+                    continue;
                 }
-                Err(e) if matches!(e.errno(), Some(libc::ENOENT | libc::ESRCH)) => {
-                    progress.finish();
-                    Ok(DrainOutcome::Vanished)
+                Err(e) if e.errno() == Some(libc::ESRCH) => {
+                    *outcome = Some(DrainOutcome::Vanished);
+                    continue;
                 }
-                Err(e) => Err(e),
+                Err(e) => return Err(e),
             };
+            if now.weight != 0 {
+                *outcome = Some(DrainOutcome::Reweighted { weight: now.weight });
+                continue;
+            }
+            let remaining = table.remaining_on(service, &now);
+            // After a signal nothing more is deleted.
+            if signal.is_none() && remaining.is_empty() {
+                *outcome = Some(match ipvs.del_dest(service, &now) {
+                    Ok(()) => DrainOutcome::Removed { waited },
+                    Err(e) if matches!(e.errno(), Some(libc::ENOENT | libc::ESRCH)) => {
+                        DrainOutcome::Vanished
+                    }
+                    Err(e) => return Err(e),
+                });
+                continue;
+            }
+            pending.push((outcome, remaining, now));
         }
-        if waited >= timeout {
+        if pending.is_empty() || signal.is_some() || waited >= timeout {
+            for (outcome, remaining, _) in pending {
+                *outcome = Some(match signal {
+                    Some(signal) => DrainOutcome::Stopped {
+                        signal,
+                        remaining,
+                        waited,
+                    },
+                    None => DrainOutcome::TimedOut { remaining, waited },
+                });
+            }
             progress.finish();
-            return Ok(DrainOutcome::TimedOut { remaining, waited });
+            return Ok(outcomes.into_iter().flatten().collect());
         }
-        progress.update(&name, remaining, timeout.saturating_sub(waited));
+        let left = pending
+            .iter()
+            .fold(Remaining::default(), |sum, (_, r, _)| sum.plus(r));
+        let label = match (targets.len(), pending.as_slice()) {
+            (1, [(_, _, now)]) => server_name(now),
+            (_, [_]) => "1 real server".to_string(),
+            (_, many) => format!("{} real servers", many.len()),
+        };
+        progress.update(&label, left, timeout.saturating_sub(waited));
         next = (next + POLL).min(timeout);
     }
 }
@@ -221,48 +277,64 @@ fn read_server(
     Ok(found.map(|d| (entry.service, d)))
 }
 
-/// What is left on `dest`: its active and inactive connections as the
-/// kernel counts them, and its persistence templates, the larger of the
-/// kernel's count and the template rows of the connection table.
-fn remaining_on(conn_file: &Path, service: &Service, dest: &Dest) -> Remaining {
-    let templates = if service.flags.contains(ServiceFlags::PERSISTENT) {
-        dest.persist_conns
-            .max(templates_in_table(conn_file, service, dest))
-    } else {
-        dest.persist_conns
-    };
-    Remaining {
-        active: dest.active_conns,
-        inactive: dest.inact_conns,
-        templates,
-    }
+/// The kernel's connection table, read at most once per look, and only
+/// for a persistent service.
+struct ConnTable<'a> {
+    path: &'a Path,
+    entries: Option<Vec<ConnEntry>>,
 }
 
-/// The persistence templates of the connection table (rows with client
-/// port 0) that point at `dest` of `service`. A template of a fwmark
-/// service carries the mark, not an address, as its virtual address, so
-/// there only the real server is compared. An unreadable table counts
-/// nothing: the kernel's own count stands.
-fn templates_in_table(conn_file: &Path, service: &Service, dest: &Dest) -> u32 {
-    let Ok(text) = std::fs::read(conn_file) else {
-        return 0;
-    };
-    let Ok(entries) = parse_conn_table(&text) else {
-        return 0;
-    };
-    let virtual_addr = match service.id.addr {
-        ServiceAddr::Inet { addr, .. } => Some(addr),
-        ServiceAddr::Fwmark(_) => None,
-    };
-    let count = entries
-        .iter()
-        .filter(|c| c.client_port == 0)
-        .filter(|c| {
-            c.dest_addr == dest.addr && (c.dest_port == dest.port || c.dest_port == 0)
-        })
-        .filter(|c| virtual_addr.is_none_or(|a| c.virtual_addr == a))
-        .count();
-    u32::try_from(count).unwrap_or(u32::MAX)
+impl<'a> ConnTable<'a> {
+    fn new(path: &'a Path) -> ConnTable<'a> {
+        ConnTable {
+            path,
+            entries: None,
+        }
+    }
+
+    /// What is left on `dest`: its active and inactive connections as the
+    /// kernel counts them, and its persistence templates, the larger of
+    /// the kernel's count and the template rows of the connection table.
+    fn remaining_on(&mut self, service: &Service, dest: &Dest) -> Remaining {
+        let templates = if service.flags.contains(ServiceFlags::PERSISTENT) {
+            dest.persist_conns.max(self.templates(service, dest))
+        } else {
+            dest.persist_conns
+        };
+        Remaining {
+            active: dest.active_conns,
+            inactive: dest.inact_conns,
+            templates,
+        }
+    }
+
+    /// The persistence templates of the connection table (rows with
+    /// client port 0) that point at `dest` of `service`. A template of a
+    /// fwmark service carries the mark, not an address, as its virtual
+    /// address, so there only the real server is compared. An unreadable
+    /// table counts nothing: the kernel's own count stands.
+    fn templates(&mut self, service: &Service, dest: &Dest) -> u32 {
+        let path = self.path;
+        let entries = self.entries.get_or_insert_with(|| {
+            std::fs::read(path)
+                .ok()
+                .and_then(|text| parse_conn_table(&text).ok())
+                .unwrap_or_default()
+        });
+        let virtual_addr = match service.id.addr {
+            ServiceAddr::Inet { addr, .. } => Some(addr),
+            ServiceAddr::Fwmark(_) => None,
+        };
+        let count = entries
+            .iter()
+            .filter(|c| c.client_port == 0)
+            .filter(|c| {
+                c.dest_addr == dest.addr && (c.dest_port == dest.port || c.dest_port == 0)
+            })
+            .filter(|c| virtual_addr.is_none_or(|a| c.virtual_addr == a))
+            .count();
+        u32::try_from(count).unwrap_or(u32::MAX)
+    }
 }
 
 /// `-d ... --drain=SECONDS`: drains the server with the real clock,

@@ -652,3 +652,179 @@ fn a_closed_output_stops_the_progress_not_the_drain() {
     );
     assert_eq!(server_now(&backend), None);
 }
+
+/// The fake table whose real servers each hold one active connection
+/// until a given moment of a clock shared with [`SharedClock`].
+struct Timed {
+    inner: FakeIpvs,
+    now: std::rc::Rc<std::cell::Cell<Duration>>,
+    /// `(address, port)` and when its connection ends.
+    ends: Vec<((IpAddr, u16), Duration)>,
+}
+
+impl IpvsBackend for Timed {
+    delegate! {
+        info() -> Info;
+        services() -> Vec<Service>;
+        service(id: &ServiceId) -> Service;
+        add_service(svc: &Service) -> ();
+        edit_service(svc: &Service) -> ();
+        del_service(svc: &Service) -> ();
+        zero(svc: Option<&Service>) -> ();
+        flush() -> ();
+        add_dest(svc: &Service, dest: &Dest) -> ();
+        edit_dest(svc: &Service, dest: &Dest) -> ();
+        del_dest(svc: &Service, dest: &Dest) -> ();
+        timeouts() -> Timeouts;
+        set_timeouts(t: &Timeouts) -> ();
+        daemons() -> Vec<Daemon>;
+        start_daemon(d: &Daemon) -> ();
+        stop_daemon(state: DaemonState, syncid: u32) -> ();
+    }
+
+    fn dests(&mut self, id: &ServiceId) -> BackendResult<Vec<Dest>> {
+        let now = self.now.get();
+        let mut dests = self.inner.dests(id)?;
+        for d in &mut dests {
+            if let Some((_, end)) = self.ends.iter().find(|(s, _)| *s == (d.addr, d.port))
+            {
+                d.active_conns = u32::from(now < *end);
+            }
+        }
+        Ok(dests)
+    }
+}
+
+/// A [`FakeClock`] whose time the [`Timed`] table sees.
+struct SharedClock {
+    clock: FakeClock,
+    now: std::rc::Rc<std::cell::Cell<Duration>>,
+}
+
+impl Clock for SharedClock {
+    fn elapsed(&self) -> Duration {
+        self.clock.elapsed()
+    }
+
+    fn wait_until(&mut self, at: Duration) -> Option<i32> {
+        let signal = self.clock.wait_until(at);
+        self.now.set(self.clock.elapsed());
+        signal
+    }
+}
+
+/// Three pods of the demo's service, their connections ending at 1 s,
+/// 3 s and never; and the targets to drain, by address and port only.
+fn timed_table(ends: &[(&str, Duration)]) -> (Timed, Vec<(Service, Dest)>) {
+    let mut inner = FakeIpvs::default();
+    let svc = service(SERVICE);
+    inner.add_service(&svc).expect("service");
+    let mut targets = Vec::new();
+    let mut timed = Vec::new();
+    for (server, end) in ends {
+        let d = dest(&format!("-a -t 10.200.1.76:9000 -r {server} -m -w 2"));
+        inner.add_dest(&svc, &d).expect("server");
+        timed.push(((d.addr, d.port), *end));
+        targets.push((
+            svc.clone(),
+            dest(&format!("-d -t 10.200.1.76:9000 -r {server}")),
+        ));
+    }
+    let backend = Timed {
+        inner,
+        now: Default::default(),
+        ends: timed,
+    };
+    (backend, targets)
+}
+
+const NEVER: Duration = Duration::MAX;
+
+#[test]
+fn many_servers_drain_together_within_one_timeout() {
+    let (mut backend, targets) = timed_table(&[
+        ("10.10.1.2:80", secs(1)),
+        ("10.10.2.2:80", secs(3)),
+        ("10.10.3.2:80", NEVER),
+    ]);
+    let mut clock = SharedClock {
+        clock: FakeClock::new(),
+        now: backend.now.clone(),
+    };
+    let mut out = Vec::new();
+    let outcomes = {
+        let mut progress = Progress::new(&mut out, false);
+        drain_all(
+            &mut backend,
+            no_conn_file(),
+            &targets,
+            secs(5),
+            &mut clock,
+            &mut progress,
+        )
+    };
+    let left = Remaining {
+        active: 1,
+        inactive: 0,
+        templates: 0,
+    };
+    assert_eq!(
+        outcomes.expect("drained"),
+        [
+            DrainOutcome::Removed { waited: secs(1) },
+            DrainOutcome::Removed { waited: secs(3) },
+            DrainOutcome::TimedOut {
+                remaining: left,
+                waited: secs(5)
+            },
+        ]
+    );
+    // One look a second for the three together, not one drain after another.
+    assert_eq!(clock.clock.waits, (0..=5).map(secs).collect::<Vec<_>>());
+    assert_eq!(
+        String::from_utf8(out).expect("utf-8"),
+        "draining 3 real servers: 3 connections left (3 active, 0 inactive, 0 persistent), 5 s to go\n\
+         draining 2 real servers: 2 connections left (2 active, 0 inactive, 0 persistent), 4 s to go\n\
+         draining 2 real servers: 2 connections left (2 active, 0 inactive, 0 persistent), 3 s to go\n\
+         draining 1 real server: 1 connection left (1 active, 0 inactive, 0 persistent), 2 s to go\n\
+         draining 1 real server: 1 connection left (1 active, 0 inactive, 0 persistent), 1 s to go\n"
+    );
+    let left: Vec<(u16, i32)> = backend.inner.services[0]
+        .1
+        .iter()
+        .map(|d| (d.port, d.weight))
+        .collect();
+    assert_eq!(left, [(80, 0)], "only the busy one stays, at weight 0");
+    assert_eq!(
+        backend.inner.services[0].1[0].addr,
+        "10.10.3.2".parse::<IpAddr>().expect("address")
+    );
+}
+
+#[test]
+fn many_servers_are_all_found_before_any_weight_changes() {
+    let (mut backend, mut targets) = timed_table(&[("10.10.1.2:80", secs(1))]);
+    targets.push((
+        service(SERVICE),
+        dest("-d -t 10.200.1.76:9000 -r 10.10.9.2:80"),
+    ));
+    let mut clock = FakeClock::new();
+    let mut out = Vec::new();
+    let result = {
+        let mut progress = Progress::new(&mut out, false);
+        drain_all(
+            &mut backend,
+            no_conn_file(),
+            &targets,
+            secs(5),
+            &mut clock,
+            &mut progress,
+        )
+    };
+    match result {
+        Err(e) => assert_eq!(e.to_string(), "No such destination"),
+        Ok(o) => panic!("{o:?}"),
+    }
+    assert_eq!(backend.inner.services[0].1[0].weight, 2, "left untouched");
+    assert!(clock.waits.is_empty());
+}
