@@ -366,7 +366,16 @@ fn signals_stop_a_drain_and_leave_the_server_at_weight_0(ns: &Ns) -> TestResult 
     // On a terminal: one line redrawn in place; SIGTERM.
     let args = ["-d", "-t", SERVICE, "-r", server.as_str(), "--drain=60"];
     let mut pty = PtyChild::spawn(ns.ours_path(), &args);
-    std::thread::sleep(Duration::from_millis(2500));
+    // SIGTERM once the third look is shown.
+    let started = Instant::now();
+    while !String::from_utf8_lossy(&pty.output()).contains("58 s to go") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no third look: {:?}",
+            String::from_utf8_lossy(&pty.output())
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     pty.signal(Signal::SIGTERM);
     let (status, screen) = pty.finish(Duration::from_secs(30));
     let screen = String::from_utf8_lossy(&screen).into_owned();
