@@ -317,8 +317,9 @@ fn a_held_connection_keeps_its_server_until_it_closes(ns: &Ns) -> TestResult {
 }
 
 /// Ctrl-C gives 130, SIGTERM 143; in a pipe and on a terminal; the server
-/// stays at weight 0 with its connection, and a missing service or server
-/// is refused as ipvsadm 1.31's `-d` refuses it.
+/// stays at weight 0 with its connection; a closed pipe changes nothing of
+/// that; and a missing service or server is refused as ipvsadm 1.31's `-d`
+/// refuses it.
 fn signals_stop_a_drain_and_leave_the_server_at_weight_0(ns: &Ns) -> TestResult {
     let demo = KubeDemo::setup(ns, "ds")?;
     let held = HeldConnection::open(&demo, PORT)?;
@@ -394,6 +395,22 @@ fn signals_stop_a_drain_and_leave_the_server_at_weight_0(ns: &Ns) -> TestResult 
     );
     assert_eq!(screen, expected);
     assert_eq!(listed(ns, &server), Some((0, 1, 0)), "after SIGTERM");
+
+    // Its reader gone (`| head -1`), the drain goes on and its status
+    // still says how it ended.
+    let started = Instant::now();
+    let mut child = spawn_drain(ns, &server, "--drain=2");
+    drop(child.stdout.take());
+    let (out, took) = finish(child, started, Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(1), "{}", render(&out));
+    assert!(took >= Duration::from_secs(2), "took {took:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "real server {server} of TCP {SERVICE} still has 1 connection \
+             (1 active, 0 inactive, 0 persistent) after 2 s: left in place with weight 0\n"
+        )
+    );
 
     // A missing service or server: what 1.31's `-d` says, with its status.
     for (service, real) in [
