@@ -10,7 +10,7 @@ use std::io;
 use crate::backend::Change;
 use crate::cli::{Command, Invocation};
 use crate::session::{EXIT_KERNEL, Session, Streams};
-use crate::{render, restore, watch};
+use crate::{drain, render, restore, watch};
 
 /// Runs one invocation. `Err` is only returned for output errors (such as
 /// a closed pipe), which the caller turns into an exit status.
@@ -69,7 +69,10 @@ pub fn execute_command(
         Command::Zero(svc) => Change::Zero(svc.clone()),
         Command::AddDest(svc, d) => Change::AddDest(svc.clone(), d.clone()),
         Command::EditDest(svc, d) => Change::EditDest(svc.clone(), d.clone()),
-        Command::DelDest(svc, d) => Change::DelDest(svc.clone(), d.clone()),
+        Command::DelDest(svc, d) => match inv.drain {
+            Some(timeout) => return drain::run(session, svc, d, timeout, streams),
+            None => Change::DelDest(svc.clone(), d.clone()),
+        },
         Command::SetTimeouts(t) => Change::SetTimeouts(*t),
         Command::StartDaemon(d) => Change::StartDaemon(d.clone()),
         Command::StopDaemon { state, syncid } => Change::StopDaemon {

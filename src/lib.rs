@@ -5,14 +5,17 @@
 //! change goes to the [`backend::IpvsBackend`] (the kernel through
 //! [`netlink`], or [`fake`] in tests), a listing is read through
 //! [`listing`] and written by [`render`] (ipvsadm's text by [`output`]) or
-//! repeated by [`watch`], and `-R` goes to [`restore`]. [`app`] is the
-//! program around it. ARCHITECTURE.md says what each module's one job is
-//! and which rules `tests/tidy.rs` holds the modules to.
+//! repeated by [`watch`], `-R` goes to [`restore`], and `-d --drain` to
+//! [`drain`] (which, like the watch, stops on the [`signals`] it catches).
+//! [`app`] is the program around it. ARCHITECTURE.md says what each
+//! module's one job is and which rules `tests/tidy.rs` holds the modules
+//! to.
 
 pub mod app;
 pub mod backend;
 pub mod cli;
 pub mod dispatch;
+pub mod drain;
 pub mod error;
 pub mod fake;
 pub mod listing;
@@ -25,4 +28,5 @@ pub mod render;
 pub mod resolve;
 pub mod restore;
 pub mod session;
+pub mod signals;
 pub mod watch;

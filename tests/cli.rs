@@ -250,6 +250,13 @@ fn output_options_only_go_with_listings() {
         ),
         (&["-C", "--watch"], "watch", "flush"),
         (&["-R", "--json"], "format", "restore"),
+        // --drain goes with -d only.
+        (
+            &["-a", "-t", "10.0.0.1:80", "-r", "10.0.0.2", "--drain"],
+            "drain",
+            "add-server",
+        ),
+        (&["-L", "--drain=5"], "drain", "list"),
     ];
     for (args, option, command) in cases {
         let (out, err, rc) = run(args);

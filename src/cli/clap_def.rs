@@ -99,7 +99,7 @@ pub fn clap_command() -> Command {
              ipvsadm -R [--atomic]\n       \
              ipvsadm -S [-n]\n       \
              ipvsadm -a|e virtual-service -r server-address [options]\n       \
-             ipvsadm -d virtual-service -r server-address\n       \
+             ipvsadm -d virtual-service -r server-address [--drain[=seconds]]\n       \
              ipvsadm -L|l [virtual-service] [options] [output-options]\n       \
              ipvsadm -Z [virtual-service]\n       \
              ipvsadm --set tcp tcpfin udp\n       \

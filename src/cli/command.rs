@@ -5,6 +5,8 @@
 //! `-g`/`-i`, netmask resets) is already applied here: the executor sends
 //! these values as they are.
 
+use std::time::Duration;
+
 use crate::listing::{ListCmd, OutputOptions};
 use crate::model::{Daemon, DaemonState, Dest, Service, Timeouts};
 
@@ -18,6 +20,9 @@ pub struct Invocation {
     pub output: OutputOptions,
     /// `-R --atomic`: roll back everything if any line fails.
     pub atomic: bool,
+    /// `-d ... --drain[=SECONDS]`: how long to wait for the real server's
+    /// connections to end before giving up (`None`: delete at once).
+    pub drain: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -27,7 +27,7 @@ Usage:
   {p} -R [--atomic]
   {p} -S [-n]
   {p} -a|e virtual-service -r server-address [options]
-  {p} -d virtual-service -r server-address
+  {p} -d virtual-service -r server-address [--drain[=seconds]]
   {p} -L|l [virtual-service] [options] [output-options]
   {p} -Z [virtual-service]
   {p} --set tcp tcpfin udp
@@ -115,6 +115,9 @@ Other Extensions:
   --netns        name|path            run in that network namespace
                                       (may also come before the command)
   --atomic                            with -R: undo all changes if a line fails
+  --drain[=seconds]                   with -d: set the weight to 0, wait up to
+                                      seconds (default 300, 0: do not wait) until
+                                      no connection is left, then delete
 ",
         version = version_text(),
     )

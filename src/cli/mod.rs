@@ -12,7 +12,7 @@
 //! Deliberate differences from ipvsadm 1.31: `-b ,` is an error instead of
 //! a crash; words with a NUL byte or longer than [`MAX_ARG_LEN`] are
 //! refused; our extension options (`--json`, `--format`, `--pretty`,
-//! `--watch`, `--count`, `--netns`, `--atomic`) are accepted after the
+//! `--watch`, `--count`, `--netns`, `--atomic`, `--drain`) are accepted after the
 //! command and also before it (alone, they mean the bare listing).
 
 mod clap_def;

@@ -69,6 +69,8 @@ pub(crate) enum OptId {
     Count,
     Netns,
     Atomic,
+    // Drain (extension).
+    Drain,
 }
 
 /// How an option takes its value.
@@ -208,6 +210,8 @@ pub(crate) static OPTIONS: &[OptSpec] = &[
     ext("count", &[], Required, OptId::Count, "n", "stop watching after N updates"),
     ext("netns", &[], Required, OptId::Netns, "name|path", "run in that network namespace"),
     ext("atomic", &[], FLAG, OptId::Atomic, "", "with -R: undo every change if a line fails"),
+    // Drain.
+    ext("drain", &[], EqualsOnly, OptId::Drain, "seconds", "with -d: set the weight to 0, wait up to SECONDS (default 300; 0: do not wait) until no connection is left, then delete"),
 ];
 
 pub(crate) fn find_long(name: &str) -> Option<&'static OptSpec> {
@@ -459,6 +463,7 @@ pub(crate) enum ExtSlot {
     Count,
     Netns,
     Atomic,
+    Drain,
 }
 
 impl ExtSlot {
@@ -474,6 +479,7 @@ impl ExtSlot {
             ExtSlot::Count => "count",
             ExtSlot::Netns => "netns",
             ExtSlot::Atomic => "atomic",
+            ExtSlot::Drain => "drain",
         }
     }
 }
@@ -486,6 +492,7 @@ pub(crate) fn ext_slot_of(id: OptId) -> Option<ExtSlot> {
         OptId::Count => ExtSlot::Count,
         OptId::Netns => ExtSlot::Netns,
         OptId::Atomic => ExtSlot::Atomic,
+        OptId::Drain => ExtSlot::Drain,
         _ => return None,
     })
 }

@@ -106,6 +106,7 @@ struct Entry {
     output: OutputOptions,
     netns: Option<String>,
     atomic: bool,
+    drain: Option<std::time::Duration>,
 }
 
 impl Entry {
@@ -148,6 +149,7 @@ impl Entry {
             output: OutputOptions::default(),
             netns: None,
             atomic: false,
+            drain: None,
         }
     }
 
@@ -515,6 +517,7 @@ impl Entry {
             netns: self.netns.clone(),
             output: self.output,
             atomic: self.atomic,
+            drain: self.drain,
         }
     }
 }
@@ -529,6 +532,7 @@ pub(crate) fn bare_list() -> Invocation {
         netns: None,
         output: OutputOptions::default(),
         atomic: false,
+        drain: None,
     }
 }
 

@@ -1024,7 +1024,7 @@ fn help_and_version_texts() {
     assert!(!version.ends_with('\n'));
     let help = help_text("/sbin/ipvsadm");
     assert!(help.starts_with(&format!("{version}\nUsage:\n")));
-    assert!(help.ends_with("fails\n") && !help.ends_with("\n\n"));
+    assert!(help.ends_with("delete\n") && !help.ends_with("\n\n"));
     assert!(help.contains("  /sbin/ipvsadm -A|E virtual-service"));
     for spec in options::OPTIONS {
         assert!(
@@ -1228,4 +1228,92 @@ fn host_and_service_names() {
             Err("illegal real server address[:port] specified".to_string())
         );
     }
+}
+
+#[test]
+fn drain_option() {
+    use std::time::Duration;
+    let inv = ok("-d -t 10.0.0.1:80 -r 10.0.0.2:80 --drain");
+    assert_eq!(inv.drain, Some(Duration::from_secs(300)));
+    assert!(matches!(inv.command, Command::DelDest(..)));
+    let drain = |line: &str| ok(line).drain;
+    assert_eq!(
+        drain("-d -t 10.0.0.1:80 -r 10.0.0.2 --drain=5"),
+        Some(Duration::from_secs(5))
+    );
+    assert_eq!(
+        drain("--delete-server -f 1 -r 10.0.0.2 --drain=0"),
+        Some(Duration::ZERO)
+    );
+    assert_eq!(
+        drain("-d --sctp-service 10.0.0.1:80 -r 10.0.0.2 --drain=2147483647"),
+        Some(Duration::from_secs(2147483647))
+    );
+    assert_eq!(drain("-d -t 10.0.0.1:80 -r 10.0.0.2"), None);
+    // The option may come before the command, as our other extensions.
+    assert_eq!(
+        drain("--drain=7 -d -u 10.0.0.1:53 -r 10.0.0.2"),
+        Some(Duration::from_secs(7))
+    );
+    for (line, message) in [
+        (
+            "-d -t 10.0.0.1:80 -r 10.0.0.2 --drain=x",
+            "invalid drain timeout `x' specified (expected whole seconds, 0 or more)",
+        ),
+        (
+            "-d -t 10.0.0.1:80 -r 10.0.0.2 --drain=-1",
+            "invalid drain timeout `-1' specified (expected whole seconds, 0 or more)",
+        ),
+        (
+            "-d -t 10.0.0.1:80 -r 10.0.0.2 --drain=",
+            "invalid drain timeout `' specified (expected whole seconds, 0 or more)",
+        ),
+        (
+            "-d -t 10.0.0.1:80 -r 10.0.0.2 --drain=1.5",
+            "invalid drain timeout `1.5' specified (expected whole seconds, 0 or more)",
+        ),
+        (
+            "-d -t 10.0.0.1:80 -r 10.0.0.2 --drain=2147483648",
+            "invalid drain timeout `2147483648' specified (expected whole seconds, 0 or more)",
+        ),
+        (
+            "-d -t 10.0.0.1:80 -r 10.0.0.2 --drain --drain=3",
+            "multiple 'drain' options specified",
+        ),
+        (
+            "-a -t 10.0.0.1:80 -r 10.0.0.2 --drain",
+            "Illegal 'drain' option with the 'add-server' command",
+        ),
+        (
+            "-D -t 10.0.0.1:80 --drain",
+            "Illegal 'drain' option with the 'delete-service' command",
+        ),
+        (
+            "-L --drain",
+            "Illegal 'drain' option with the 'list' command",
+        ),
+        ("--drain", "Illegal 'drain' option with the 'list' command"),
+        (
+            "-R --drain",
+            "Illegal 'drain' option with the 'restore' command",
+        ),
+        // ipvsadm's own checks come first: -d needs a real server.
+        (
+            "-d -t 10.0.0.1:80 --drain",
+            "You need to supply the 'real-server' option for the 'delete-server' command",
+        ),
+        // Only `--drain=SECONDS` takes a value.
+        (
+            "-d -t 10.0.0.1:80 -r 10.0.0.2 --drain 5",
+            "unexpected argument 5",
+        ),
+    ] {
+        let e = parse(line).expect_err(line);
+        assert_eq!((e.message.as_str(), e.exit_code), (message, 2), "{line}");
+    }
+    let e = restore("-d -t 10.0.0.1:80 -r 10.0.0.2 --drain").expect_err("in -R input");
+    assert_eq!(
+        e.message,
+        "the '--drain' option is not allowed in restore input"
+    );
 }

@@ -13,13 +13,12 @@
 //! ordinary listing headed by a timestamp line.
 
 use std::io::{self, IsTerminal};
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::IpvsError;
 use crate::listing::{self, ListCmd, OutputOptions, OutputStyle};
-use crate::render;
 use crate::session::{EXIT_LIST, Session, Streams};
+use crate::{render, signals};
 
 use ndjson::{JsonTick, TickWriter, stream_json_tick, write_other_tick};
 pub use ndjson::{KeysSorted, OtherTick, TickHeader, WatchTick, write_tick};
@@ -28,18 +27,9 @@ pub use tracker::{
     Delta, DestDelta, DestView, Presence, RateTracker, ServiceDelta, ServiceView,
 };
 
-/// The signal that asked the watch to stop (0: none yet).
-static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn on_interrupt(sig: libc::c_int) {
-    INTERRUPTED.store(sig, Ordering::SeqCst);
-}
-
-/// Exit status after Ctrl-C, as a shell reports a SIGINT death (SIGTERM
-/// and SIGHUP, which also restore the terminal, give 143 and 129).
-pub const EXIT_INTERRUPTED: i32 = 130;
-
 /// Runs the watch loop until `--count` ticks, Ctrl-C, or a closed pipe.
+/// Ctrl-C, SIGTERM and SIGHUP restore the terminal, then end the watch
+/// with the shell's status for the signal ([`signals`]).
 pub fn run(
     session: &mut Session,
     list: &ListCmd,
@@ -48,14 +38,7 @@ pub fn run(
 ) -> io::Result<i32> {
     let interval = Duration::from_millis(opts.watch.unwrap_or_default().0.max(1));
     let on_terminal = io::stdout().is_terminal() && opts.style != OutputStyle::Json;
-    let handler = nix::sys::signal::SigHandler::Handler(on_interrupt);
-    INTERRUPTED.store(0, Ordering::SeqCst);
-    use nix::sys::signal::Signal;
-    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        // SAFETY: the handler only stores to an atomic, which is
-        // async-signal-safe.
-        let _ = unsafe { nix::sys::signal::signal(sig, handler) };
-    }
+    signals::catch();
 
     let mut screen = if on_terminal {
         Some(Screen::enter(streams.stdout)?)
@@ -71,11 +54,7 @@ pub fn run(
     if let Some(message) = failure {
         streams.stderr.write_all(message.as_bytes())?;
     }
-    let sig = INTERRUPTED.load(Ordering::SeqCst);
-    if sig != 0 {
-        return Ok(128 + sig);
-    }
-    Ok(rc)
+    Ok(signals::caught().map_or(rc, signals::exit_status))
 }
 
 /// An interval as `watch` shows it (`2.0s`, `0.5s`), with the
@@ -225,7 +204,7 @@ fn watch_loop(
         if opts.count.is_some_and(|c| tick >= c) {
             return Ok((0, None));
         }
-        if !sleep_unless_interrupted(now + interval) {
+        if !signals::sleep_until(now + interval) {
             return Ok((0, None));
         }
     }
@@ -238,20 +217,6 @@ fn listing_failure(e: &IpvsError) -> io::Result<(i32, Option<String>)> {
         EXIT_LIST,
         Some(format!("{}\n", listing::failure_message(e))),
     ))
-}
-
-/// Sleeps until `deadline`; false if Ctrl-C came first.
-fn sleep_unless_interrupted(deadline: Instant) -> bool {
-    loop {
-        if INTERRUPTED.load(Ordering::SeqCst) != 0 {
-            return false;
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return true;
-        }
-        std::thread::sleep((deadline - now).min(Duration::from_millis(50)));
-    }
 }
 
 mod ndjson;

@@ -122,9 +122,15 @@ fn help_and_version_are_ours_with_1_31s_usage(ns: &Ns) -> TestResult {
     assert!(ours.status.success() && reference.status.success());
     let ours = String::from_utf8_lossy(&ours.stdout).into_owned();
     let reference = String::from_utf8_lossy(&reference.stdout).into_owned();
-    // Lines we extend (`--atomic`, output options, `-X`) or correct (the
-    // syncid default is 0, not 255).
-    let extended = ["  ipvsadm -R", "  ipvsadm -L|l", "  --exact", "  --syncid"];
+    // Lines we extend (`--atomic`, output options, `--drain`, `-X`) or
+    // correct (the syncid default is 0, not 255).
+    let extended = [
+        "  ipvsadm -R",
+        "  ipvsadm -L|l",
+        "  ipvsadm -d",
+        "  --exact",
+        "  --syncid",
+    ];
     let mut our_lines = ours.lines().skip(1);
     for line in reference.lines().skip(1) {
         if extended.iter().any(|e| line.starts_with(e)) {

@@ -17,6 +17,7 @@ mod cli;
 mod connections;
 mod demo;
 mod differential;
+mod drain;
 mod harness;
 mod netns;
 mod readme;
@@ -37,5 +38,6 @@ fn main() {
     tests.extend(attributes::tests());
     tests.extend(netns::tests());
     tests.extend(differential::tests());
+    tests.extend(drain::tests());
     support::runner::main(tests);
 }

@@ -1,11 +1,14 @@
 //! Our extension options (`--json`, `--format`, `--pretty`, `--watch`,
-//! `--count`, `--netns`, `--atomic`): how each is taken, and their
-//! legality, checked after ipvsadm's own option loop.
+//! `--count`, `--netns`, `--atomic`, `--drain`): how each is taken, and
+//! their legality, checked after ipvsadm's own option loop.
 
 use super::*;
 
 /// Longest `--watch` interval we accept (a day), in seconds.
 const MAX_WATCH_SECONDS: f64 = 86_400.0;
+
+/// How long a bare `--drain` waits for a real server's connections to end.
+pub(crate) const DEFAULT_DRAIN_SECONDS: u64 = 300;
 
 impl Entry {
     /// Applies one of our extension options.
@@ -15,6 +18,9 @@ impl Entry {
         value: Option<&str>,
         slot: ExtSlot,
     ) -> Result<(), UsageError> {
+        if self.mode == Mode::Restore && slot == ExtSlot::Drain {
+            return Err(fail("the '--drain' option is not allowed in restore input"));
+        }
         if self.mode == Mode::Restore && slot == ExtSlot::Netns {
             return Err(fail(
                 "the '--netns' option is not allowed in restore input (give it to -R instead)",
@@ -33,6 +39,15 @@ impl Entry {
                 None => WatchInterval::default(),
                 Some(text) => parse_watch_interval(text)?,
             });
+            return Ok(());
+        }
+        if spec.id == OptId::Drain {
+            // A bare `--drain` waits the default; `--drain=` must say how long.
+            let seconds = match value {
+                None => DEFAULT_DRAIN_SECONDS,
+                Some(text) => parse_drain_seconds(text)?,
+            };
+            self.drain = Some(std::time::Duration::from_secs(seconds));
             return Ok(());
         }
         let v = value.unwrap_or_default();
@@ -95,6 +110,12 @@ impl Entry {
                 self.cmd.name()
             )));
         }
+        if seen(ExtSlot::Drain) && self.cmd != CmdKind::DelDest {
+            return Err(fail(format!(
+                "Illegal 'drain' option with the '{}' command",
+                self.cmd.name()
+            )));
+        }
         if seen(ExtSlot::Count) && !seen(ExtSlot::Watch) {
             return Err(fail("The 'count' option needs the 'watch' option"));
         }
@@ -112,4 +133,15 @@ fn parse_watch_interval(text: &str) -> Result<WatchInterval, UsageError> {
     }
     let millis = (seconds * 1000.0).round().max(1.0) as u64;
     Ok(WatchInterval(millis))
+}
+
+/// `--drain=SECONDS`: whole seconds, 0 (do not wait) up to `i32::MAX`.
+fn parse_drain_seconds(text: &str) -> Result<u64, UsageError> {
+    string_to_number(text, 0, i64::from(i32::MAX))
+        .map(|n| n as u64)
+        .ok_or_else(|| {
+            fail(format!(
+                "invalid drain timeout `{text}' specified (expected whole seconds, 0 or more)"
+            ))
+        })
 }

@@ -69,6 +69,11 @@ impl PtyChild {
         }
     }
 
+    /// What the command wrote on the terminal so far.
+    pub fn output(&self) -> Vec<u8> {
+        self.output.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+
     /// Sends `signal` to the command.
     pub fn signal(&self, signal: Signal) {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
