@@ -5,12 +5,14 @@
 //! change goes to the [`backend::IpvsBackend`] (the kernel through
 //! [`netlink`], or [`fake`] in tests), a listing is read through
 //! [`listing`] and written by [`render`] (ipvsadm's text by [`output`]) or
-//! repeated by [`watch`], and `-R` goes to [`restore`]. [`app`] is the
+//! repeated by [`watch`], `-R` goes to [`restore`] and `--check` to
+//! [`check`]. [`app`] is the
 //! program around it. ARCHITECTURE.md says what each module's one job is
 //! and which rules `tests/tidy.rs` holds the modules to.
 
 pub mod app;
 pub mod backend;
+pub mod check;
 pub mod cli;
 pub mod dispatch;
 pub mod error;

@@ -69,6 +69,9 @@ pub(crate) enum OptId {
     Count,
     Netns,
     Atomic,
+    // `--check` (a command) and its `--verbose`.
+    Check,
+    Verbose,
 }
 
 /// How an option takes its value.
@@ -208,6 +211,8 @@ pub(crate) static OPTIONS: &[OptSpec] = &[
     ext("count", &[], Required, OptId::Count, "n", "stop watching after N updates"),
     ext("netns", &[], Required, OptId::Netns, "name|path", "run in that network namespace"),
     ext("atomic", &[], FLAG, OptId::Atomic, "", "with -R: undo every change if a line fails"),
+    ext("check", &[], FLAG, OptId::Check, "", "say why a virtual service may not answer"),
+    ext("verbose", &[], FLAG, OptId::Verbose, "", "with --check: also list the IPVS settings"),
 ];
 
 pub(crate) fn find_long(name: &str) -> Option<&'static OptSpec> {
@@ -264,6 +269,8 @@ pub(crate) enum CmdKind {
     Restore,
     Save,
     Zero,
+    /// `--check` (not in ipvsadm's table: its row is ours).
+    Check,
 }
 
 impl CmdKind {
@@ -277,7 +284,7 @@ impl CmdKind {
     }
 }
 
-const CMD_NAMES: [&str; 14] = [
+const CMD_NAMES: [&str; 15] = [
     "add-service",
     "edit-service",
     "delete-service",
@@ -292,6 +299,7 @@ const CMD_NAMES: [&str; 14] = [
     "restore",
     "save",
     "zero",
+    "check",
 ];
 
 /// The command an option selects, if it is one (`-h`/`-v` are handled
@@ -312,6 +320,7 @@ pub(crate) fn command_of(id: OptId) -> Option<CmdKind> {
         OptId::Save => CmdKind::Save,
         OptId::StartDaemon => CmdKind::StartDaemon,
         OptId::StopDaemon => CmdKind::StopDaemon,
+        OptId::Check => CmdKind::Check,
         _ => return None,
     })
 }
@@ -459,6 +468,7 @@ pub(crate) enum ExtSlot {
     Count,
     Netns,
     Atomic,
+    Verbose,
 }
 
 impl ExtSlot {
@@ -474,6 +484,7 @@ impl ExtSlot {
             ExtSlot::Count => "count",
             ExtSlot::Netns => "netns",
             ExtSlot::Atomic => "atomic",
+            ExtSlot::Verbose => "verbose",
         }
     }
 }
@@ -486,6 +497,7 @@ pub(crate) fn ext_slot_of(id: OptId) -> Option<ExtSlot> {
         OptId::Count => ExtSlot::Count,
         OptId::Netns => ExtSlot::Netns,
         OptId::Atomic => ExtSlot::Atomic,
+        OptId::Verbose => ExtSlot::Verbose,
         _ => return None,
     })
 }

@@ -105,6 +105,8 @@ struct Entry {
     output: OutputOptions,
     netns: Option<String>,
     atomic: bool,
+    /// `--verbose` (with `--check`).
+    verbose: bool,
 }
 
 impl Entry {
@@ -147,6 +149,7 @@ impl Entry {
             output: OutputOptions::default(),
             netns: None,
             atomic: false,
+            verbose: false,
         }
     }
 
@@ -464,6 +467,10 @@ impl Entry {
                     Command::Zero(None)
                 }
             }
+            CmdKind::Check => Command::Check {
+                service: self.has(OptBit::Service).then(|| self.service()),
+                verbose: self.verbose,
+            },
         };
         Ok(self.invocation(command))
     }
@@ -482,6 +489,11 @@ impl Entry {
         if self.mode == Mode::Restore && spec.id == OptId::Restore {
             let _ = word;
             return Err(try_help(argv0));
+        }
+        if self.mode == Mode::Restore && spec.id == OptId::Check {
+            return Err(fail(
+                "the '--check' command is not allowed in restore input",
+            ));
         }
         match spec.id {
             OptId::Help => return Ok(Some(self.invocation(Command::Help))),

@@ -1,5 +1,5 @@
 //! Our extension options (`--json`, `--format`, `--pretty`, `--watch`,
-//! `--count`, `--netns`, `--atomic`): how each is taken, and their
+//! `--count`, `--netns`, `--atomic`, `--verbose`): how each is taken, and their
 //! legality, checked after ipvsadm's own option loop.
 
 use super::*;
@@ -67,6 +67,7 @@ impl Entry {
                 self.netns = Some(v.to_string());
             }
             OptId::Atomic => self.atomic = true,
+            OptId::Verbose => self.verbose = true,
             _ => {}
         }
         Ok(())
@@ -81,7 +82,10 @@ impl Entry {
             ExtSlot::Watch,
             ExtSlot::Count,
         ] {
-            if seen(slot) && self.cmd != CmdKind::List {
+            // `--check` reports as text or as one JSON document.
+            let with_check = matches!(slot, ExtSlot::Format | ExtSlot::Pretty)
+                && self.cmd == CmdKind::Check;
+            if seen(slot) && self.cmd != CmdKind::List && !with_check {
                 return Err(fail(format!(
                     "Illegal '{}' option with the '{}' command",
                     slot.name(),
@@ -92,6 +96,19 @@ impl Entry {
         if seen(ExtSlot::Atomic) && self.cmd != CmdKind::Restore {
             return Err(fail(format!(
                 "Illegal 'atomic' option with the '{}' command",
+                self.cmd.name()
+            )));
+        }
+        if self.cmd == CmdKind::Check
+            && matches!(self.output.style, OutputStyle::Table | OutputStyle::Prometheus)
+        {
+            return Err(fail(
+                "the '--check' command writes text or JSON (--format text|json)",
+            ));
+        }
+        if seen(ExtSlot::Verbose) && self.cmd != CmdKind::Check {
+            return Err(fail(format!(
+                "Illegal 'verbose' option with the '{}' command",
                 self.cmd.name()
             )));
         }
