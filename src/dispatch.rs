@@ -10,8 +10,8 @@ use std::io;
 
 use crate::backend::Change;
 use crate::cli::{Command, Invocation};
-use crate::session::{EXIT_KERNEL, Session, Streams};
 use crate::listing::OutputStyle;
+use crate::session::{EXIT_KERNEL, Session, Streams};
 use crate::{check, render, restore, watch};
 
 /// Runs one invocation. `Err` is only returned for output errors (such as

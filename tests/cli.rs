@@ -39,6 +39,8 @@ fn help_needs_neither_root_nor_ipvs() {
             "--weight",
             "--json",
             "--watch",
+            "--check",
+            "--verbose",
         ] {
             assert!(out.contains(option), "help lacks {option}:\n{out}");
         }

@@ -11,9 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use super::settings::{self, Setting};
-
-/// A value read from `/proc`, or why it could not be.
-pub type Read<T> = Result<T, String>;
+use super::{Read, read_text};
 
 /// Everything the rules look at besides the table.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,20 +164,6 @@ impl HostFacts {
         text.trim()
             .parse()
             .map_err(|_| format!("unexpected value `{}'", text.trim()))
-    }
-}
-
-/// A file's text, or why it cannot be read.
-pub(super) fn read_text(path: &Path) -> Read<String> {
-    std::fs::read_to_string(path).map_err(|e| reason(&e))
-}
-
-/// An I/O error as a reason (`No such file or directory`).
-pub(super) fn reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(end) => text[..end].to_string(),
-        None => text,
     }
 }
 

@@ -21,6 +21,23 @@ use crate::session::{Session, Streams};
 pub use facts::HostFacts;
 pub use rules::{Finding, Severity};
 
+/// A value read from `/proc`, or why it could not be.
+pub type Read<T> = Result<T, String>;
+
+/// A file's text, or why it cannot be read.
+fn read_text(path: &std::path::Path) -> Read<String> {
+    std::fs::read_to_string(path).map_err(|e| reason(&e))
+}
+
+/// An I/O error as a reason (`No such file or directory`).
+fn reason(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(end) => text[..end].to_string(),
+        None => text,
+    }
+}
+
 /// Exit status when errors or warnings were found.
 pub const EXIT_PROBLEMS: i32 = 1;
 
@@ -38,7 +55,11 @@ pub struct CheckCmd<'a> {
 }
 
 /// Runs `--check` on the table of `session` and the host it runs on.
-pub fn run(session: &mut Session, cmd: &CheckCmd, streams: &mut Streams) -> io::Result<i32> {
+pub fn run(
+    session: &mut Session,
+    cmd: &CheckCmd,
+    streams: &mut Streams,
+) -> io::Result<i32> {
     let facts = HostFacts::read();
     let findings = match inspect(session, cmd.service, &facts) {
         Ok(findings) => findings,

@@ -94,9 +94,11 @@ pub fn host_findings(facts: &HostFacts, out: &mut Vec<Finding>) {
             Severity::Warning,
             code,
             format!(
-                "the kernel's rate estimator does not run ({why}): every rate of --rate \
-                 and of the JSON listings reads 0 (the watch computes its own from \
-                 counter deltas)"
+                "the kernel's rate estimator does not run ({why}): the rates of --rate \
+                 and of the JSON listings are no longer updated (they stay at their last \
+                 value, 0 for services made since), and on kernels before 6.2 neither \
+                 are the counters of --stats; the watch then shows the namespace's own \
+                 rates from the per-CPU counters"
             ),
             fix,
         ));
@@ -119,19 +121,23 @@ fn host_finding(
     }
 }
 
+/// Makes a finding about the service at hand: severity, code, real
+/// server, message, fix.
+type MakeFinding<'a> = dyn Fn(Severity, &'static str, Option<(IpAddr, u16)>, String, Option<String>) -> Finding
+    + 'a;
+
 /// Findings about one service and its real servers.
 pub fn service_findings(entry: &ServiceEntry, facts: &HostFacts, out: &mut Vec<Finding>) {
     let svc = &entry.service;
-    let finding = |severity, code, real_server, message: String, fix: Option<String>| {
-        Finding {
+    let finding =
+        |severity, code, real_server, message: String, fix: Option<String>| Finding {
             severity,
             code,
             service: Some(svc.clone()),
             real_server,
             message,
             fix,
-        }
-    };
+        };
 
     if let ServiceAddr::Inet { addr, .. } = svc.id.addr {
         if !addr.is_unspecified() {
@@ -248,7 +254,7 @@ fn forwarding_findings(
     entry: &ServiceEntry,
     facts: &HostFacts,
     out: &mut Vec<Finding>,
-    finding: &dyn Fn(Severity, &'static str, Option<(IpAddr, u16)>, String, Option<String>) -> Finding,
+    finding: &MakeFinding,
 ) {
     for (v6, switch) in [(false, IP_FORWARD), (true, IPV6_FORWARDING)] {
         let masq = entry
@@ -291,7 +297,7 @@ fn weight_zero_findings(
     d: &Dest,
     facts: &HostFacts,
     out: &mut Vec<Finding>,
-    finding: &dyn Fn(Severity, &'static str, Option<(IpAddr, u16)>, String, Option<String>) -> Finding,
+    finding: &MakeFinding,
 ) {
     let rs = Some((d.addr, d.port));
     if svc.flags.contains(ServiceFlags::PERSISTENT) && d.persist_conns > 0 {
@@ -316,8 +322,10 @@ fn weight_zero_findings(
     // it again: mode 0 never does; modes 1 and 2 do for TIME_WAIT entries
     // (inactive), and for any entry of a weight-0 server with
     // expire_nodest_conn = 1.
-    let (Ok(reuse), Ok(expire)) = (facts.number(CONN_REUSE_MODE), facts.number(EXPIRE_NODEST_CONN))
-    else {
+    let (Ok(reuse), Ok(expire)) = (
+        facts.number(CONN_REUSE_MODE),
+        facts.number(EXPIRE_NODEST_CONN),
+    ) else {
         return;
     };
     let active = u64::from(d.active_conns);

@@ -100,7 +100,10 @@ impl Entry {
             )));
         }
         if self.cmd == CmdKind::Check
-            && matches!(self.output.style, OutputStyle::Table | OutputStyle::Prometheus)
+            && matches!(
+                self.output.style,
+                OutputStyle::Table | OutputStyle::Prometheus
+            )
         {
             return Err(fail(
                 "the '--check' command writes text or JSON (--format text|json)",
