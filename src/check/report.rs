@@ -105,7 +105,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
         JsonFinding {
             severity: f.severity.name(),
             code: f.code,
-            service: f.service.as_ref().map(table::service_label),
+            service: f.service.as_ref().map(table::service_id_label),
             real_server: f.real_server.map(|(addr, port)| JsonServer {
                 addr: Addr(addr),
                 port,
@@ -151,37 +151,29 @@ pub fn write_text(
     settings: &[Setting],
     verbose: bool,
 ) -> io::Result<()> {
-    let mut text = String::new();
     for f in findings {
-        text.push_str(f.severity.name());
-        text.push_str(": ");
-        text.push_str(&subject(f));
-        text.push_str(": ");
-        text.push_str(&f.message);
-        text.push('\n');
+        writeln!(out, "{}: {}: {}", f.severity.name(), subject(f), f.message)?;
         if let Some(fix) = &f.fix {
-            text.push_str("  fix: ");
-            text.push_str(fix);
-            text.push('\n');
+            writeln!(out, "  fix: {fix}")?;
         }
     }
-    text.push_str(&summary_line(&Summary::of(findings)));
-    text.push('\n');
+    writeln!(out, "{}", summary_line(&Summary::of(findings)))?;
     if verbose {
-        text.push_str("\nIPVS settings of this network namespace:\n");
+        out.write_all(b"\nIPVS settings of this network namespace:\n")?;
         let width = settings.iter().map(|s| s.name.len()).max().unwrap_or(0);
         for s in settings {
-            let value = match &s.value {
-                Ok(v) => v.replace('\t', " "),
-                Err(why) => format!("cannot be read ({why})"),
-            };
-            text.push_str(&format!("  {:width$} = {value}\n", s.name));
+            match &s.value {
+                Ok(v) => writeln!(out, "  {:width$} = {}", s.name, v.replace('\t', " "))?,
+                Err(why) => {
+                    writeln!(out, "  {:width$} = cannot be read ({why})", s.name)?
+                }
+            }
             if let Some(about) = s.about {
-                text.push_str(&format!("      {about}\n"));
+                writeln!(out, "      {about}")?;
             }
         }
     }
-    out.write_all(text.as_bytes())
+    Ok(())
 }
 
 /// What a finding is about: `TCP 10.0.0.1:80`, `TCP 10.0.0.1:80 ->
@@ -190,7 +182,7 @@ fn subject(f: &Finding) -> String {
     let Some(svc) = &f.service else {
         return "this network namespace".to_string();
     };
-    let mut text = table::service_label(svc);
+    let mut text = table::service_id_label(svc);
     if let Some((addr, port)) = f.real_server {
         text.push_str(" -> ");
         text.push_str(&match addr {

@@ -10,7 +10,8 @@ use super::settings::{
     IP_FORWARD, IPV6_FORWARDING, RUN_ESTIMATION,
 };
 use crate::model::{
-    Dest, FwdMethod, Service, ServiceAddr, ServiceEntry, ServiceFlags, TunnelType,
+    Dest, FwdMethod, Service, ServiceAddr, ServiceEntry, ServiceFlags, ServiceId,
+    TunnelType,
 };
 use crate::name_table;
 use crate::output::save::{edit_dest_command, service_words};
@@ -43,7 +44,7 @@ pub struct Finding {
     /// A stable name for the kind of problem (`vip-not-local`).
     pub code: &'static str,
     /// The service it concerns (`None`: the whole namespace).
-    pub service: Option<Service>,
+    pub service: Option<ServiceId>,
     /// The real server it concerns, if one.
     pub real_server: Option<(IpAddr, u16)>,
     /// What is wrong and what happens because of it.
@@ -133,7 +134,7 @@ pub fn service_findings(entry: &ServiceEntry, facts: &HostFacts, out: &mut Vec<F
         |severity, code, real_server, message: String, fix: Option<String>| Finding {
             severity,
             code,
-            service: Some(svc.clone()),
+            service: Some(svc.id),
             real_server,
             message,
             fix,

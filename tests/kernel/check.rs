@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Trial> {
         tunnel_servers_get_a_note,
         estimator_off_and_the_watch_shows_its_own_rates,
         weight_zero_server_still_used_by_reused_ports,
+        weight_zero_server_with_an_established_connection,
         weight_zero_server_still_used_by_persistence,
         settings_are_listed_as_the_kernel_has_them,
     ]
@@ -357,6 +358,51 @@ fn weight_zero_server_still_used_by_reused_ports(ns: &Ns) -> TestResult {
         doc["findings"][0]["fix"],
         "sysctl -w net.ipv4.vs.conn_reuse_mode=1"
     );
+    Ok(())
+}
+
+fn weight_zero_server_with_an_established_connection(ns: &Ns) -> TestResult {
+    let demo = KubeDemo::setup(ns, "c")?;
+    // A connection that stays established: nc sends nothing until its
+    // input ends (httpd waits for the request).
+    let mut client = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "sleep 60 | exec /sbin/ip netns exec {}net-pod busybox nc {VIP} 9000",
+            demo.prefix()
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let started = std::time::Instant::now();
+    let pod = loop {
+        let listed = ns.reference(&["-Ln"]);
+        let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+        let busy = listed
+            .lines()
+            .filter(|l| l.trim_start().starts_with("->"))
+            .find(|l| l.split_whitespace().nth(4) == Some("1"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(String::from);
+        if let Some(pod) = busy {
+            break pod;
+        }
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "no established connection:\n{listed}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    // With the defaults (conn_reuse_mode 1, expire_nodest_conn 0).
+    run(ns, &format!("ipvsadm -e -t {SERVICE} -r {pod} -m -w 0"));
+    let doc = found_then_fixed(ns, &[], &[("warning", "weight-zero-still-used")]);
+    assert_eq!(
+        doc["findings"][0]["fix"],
+        "sysctl -w net.ipv4.vs.expire_nodest_conn=1"
+    );
+    let _ = client.kill();
+    let _ = client.wait();
     Ok(())
 }
 
