@@ -73,7 +73,7 @@ const KNOWN: &[(&str, &str)] = &[
     ),
     (
         "est_cpulist",
-        "CPUs the rate estimator runs on (empty: it does not run and every rate reads 0)",
+        "CPUs the rate estimator runs on (empty: it does not run, and rates are not updated)",
     ),
     (
         "est_nice",
@@ -106,7 +106,7 @@ const KNOWN: &[(&str, &str)] = &[
     ),
     (
         "run_estimation",
-        "1: the rate estimator runs (0: --rate and kernel rates read 0)",
+        "1: the rate estimator runs (0: rates, and before 6.2 counters, are no longer updated)",
     ),
     ("schedule_icmp", "1: ICMP packets may create connections"),
     (
