@@ -17,9 +17,12 @@ use super::{Read, read_text};
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostFacts {
     /// Prefixes the kernel routes to this host (the `LOCAL` entries of
-    /// `/proc/net/fib_trie`): what IPVS accepts packets for.
+    /// `/proc/net/fib_trie`): what IPVS accepts packets for. Sorted by
+    /// length, then address, without repeats (as the parser makes them):
+    /// a node of kube-proxy has every virtual address here.
     pub local_v4: Read<Vec<Prefix>>,
-    /// Addresses of the interfaces (`/proc/net/if_inet6`).
+    /// Addresses of the interfaces (`/proc/net/if_inet6`), sorted, without
+    /// repeats.
     pub local_v6: Read<Vec<Ipv6Addr>>,
     /// IPv4 routes of the main table (`/proc/net/route`).
     pub routes_v4: Read<Vec<Route>>,
@@ -40,6 +43,23 @@ pub struct Prefix {
 }
 
 impl Prefix {
+    /// The prefix's first address (the address with the host bits
+    /// cleared).
+    pub fn network(&self) -> IpAddr {
+        match self.addr {
+            IpAddr::V4(a) => {
+                let shift = 32 - u32::from(self.len.min(32));
+                let mask = u32::MAX.checked_shl(shift).unwrap_or(0);
+                IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask))
+            }
+            IpAddr::V6(a) => {
+                let shift = 128 - u32::from(self.len.min(128));
+                let mask = u128::MAX.checked_shl(shift).unwrap_or(0);
+                IpAddr::V6(Ipv6Addr::from(u128::from(a) & mask))
+            }
+        }
+    }
+
     /// Whether `addr` is in this prefix.
     pub fn contains(&self, addr: &IpAddr) -> bool {
         match (self.addr, addr) {
@@ -120,12 +140,12 @@ impl HostFacts {
     /// read).
     pub fn is_local(&self, addr: &IpAddr) -> Read<bool> {
         match addr {
-            IpAddr::V4(_) => match &self.local_v4 {
-                Ok(prefixes) => Ok(prefixes.iter().any(|p| p.contains(addr))),
+            IpAddr::V4(a) => match &self.local_v4 {
+                Ok(prefixes) => Ok(in_sorted_prefixes(prefixes, *a)),
                 Err(e) => Err(e.clone()),
             },
             IpAddr::V6(a) => match &self.local_v6 {
-                Ok(addrs) => Ok(addrs.contains(a)),
+                Ok(addrs) => Ok(addrs.binary_search(a).is_ok()),
                 Err(e) => Err(e.clone()),
             },
         }
@@ -167,6 +187,27 @@ impl HostFacts {
     }
 }
 
+/// Whether `addr` is in one of `prefixes` (sorted by length, then
+/// address): a binary search per prefix length.
+fn in_sorted_prefixes(prefixes: &[Prefix], addr: Ipv4Addr) -> bool {
+    let mut rest = prefixes;
+    while let Some(first) = rest.first() {
+        let len = first.len;
+        let group_end = rest.partition_point(|p| p.len == len);
+        let (group, after) = rest.split_at(group_end);
+        let net = Prefix {
+            addr: IpAddr::V4(addr),
+            len,
+        }
+        .network();
+        if group.binary_search_by_key(&net, |p| p.addr).is_ok() {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
 /// The `LOCAL` prefixes of `/proc/net/fib_trie`: each leaf line
 /// (`|-- 10.0.0.1`) is followed by its prefixes (`/32 host LOCAL`).
 pub fn parse_fib_trie_local(text: &str) -> Vec<Prefix> {
@@ -183,26 +224,33 @@ pub fn parse_fib_trie_local(text: &str) -> Vec<Prefix> {
             if let (Some(addr), Some(len), Some("LOCAL")) = (leaf, len, kind) {
                 let prefix = Prefix {
                     addr: IpAddr::V4(addr),
-                    len,
+                    len: len.min(32),
                 };
-                // Listed once per table (Main and Local).
-                if !out.contains(&prefix) {
-                    out.push(prefix);
-                }
+                out.push(Prefix {
+                    addr: prefix.network(),
+                    len: prefix.len,
+                });
             }
-        } else if !line.starts_with('/') {
+        } else {
             leaf = None;
         }
     }
+    // Listed once per table (Main and Local).
+    out.sort_by_key(|p| (p.len, p.addr));
+    out.dedup();
     out
 }
 
 /// The addresses of `/proc/net/if_inet6` (32 hex digits, then the rest).
 pub fn parse_if_inet6(text: &str) -> Vec<Ipv6Addr> {
-    text.lines()
+    let mut out: Vec<Ipv6Addr> = text
+        .lines()
         .filter_map(|l| l.split_whitespace().next())
         .filter_map(hex_v6)
-        .collect()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// `/proc/net/route`: `Iface Destination Gateway Flags RefCnt Use Metric

@@ -112,12 +112,13 @@ fn codes(found: &[Finding]) -> Vec<(Severity, &'static str)> {
 #[test]
 fn local_prefixes_are_the_local_entries_of_fib_trie() {
     let local = parse_fib_trie_local(FIB_TRIE);
+    // By length, then address.
     let want = [
+        ("127.0.0.0", 8),
+        ("198.51.100.0", 24),
         ("10.10.1.1", 32),
         ("10.200.1.76", 32),
-        ("127.0.0.0", 8),
         ("127.0.0.1", 32),
-        ("198.51.100.0", 24),
     ];
     let want: Vec<Prefix> = want
         .iter()
@@ -476,3 +477,38 @@ fn one_service_or_the_table_through_the_listing_reader() {
 }
 
 use crate::backend::IpvsBackend;
+
+/// A node of kube-proxy has every virtual address on `kube-ipvs0`: the
+/// lookups stay fast (and agree with a scan of every prefix).
+#[test]
+fn many_local_addresses_are_looked_up_fast() {
+    let mut trie = String::from("Local:\n");
+    for i in 0..20_000u32 {
+        let a = std::net::Ipv4Addr::from(0x0a00_0000 + i * 3);
+        trie.push_str(&format!("     |-- {a}\n        /32 host LOCAL\n"));
+    }
+    trie.push_str("     |-- 127.0.0.0\n        /8 host LOCAL\n");
+    let local = parse_fib_trie_local(&trie);
+    assert_eq!(local.len(), 20_001);
+    let f = HostFacts {
+        local_v4: Ok(local.clone()),
+        ..HostFacts::unknown()
+    };
+    for i in (0..60_000u32).step_by(97) {
+        let a = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+        let scan = local.iter().any(|p| p.contains(&a));
+        assert_eq!(f.is_local(&a), Ok(scan), "{a}");
+    }
+    assert_eq!(f.is_local(&ip("127.9.9.9")), Ok(true));
+    assert_eq!(f.is_local(&ip("10.0.0.3")), Ok(true));
+    assert_eq!(f.is_local(&ip("10.0.0.4")), Ok(false));
+    let lookups = std::time::Instant::now();
+    for i in 0..60_000u32 {
+        let _ = f.is_local(&IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)));
+    }
+    assert!(
+        lookups.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        lookups.elapsed()
+    );
+}

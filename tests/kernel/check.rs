@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Trial> {
         weight_zero_server_with_an_established_connection,
         weight_zero_server_still_used_by_persistence,
         settings_are_listed_as_the_kernel_has_them,
+        the_readme_example_is_what_it_prints,
     ]
 }
 
@@ -482,5 +483,43 @@ fn settings_are_listed_as_the_kernel_has_them(ns: &Ns) -> TestResult {
         .expect("run_estimation");
     assert_eq!(run_estimation["value"], "1");
     assert!(run_estimation["description"].is_string());
+    Ok(())
+}
+
+/// The README's example ("When a service does not answer") is what
+/// `--check` prints for the state it describes.
+fn the_readme_example_is_what_it_prints(ns: &Ns) -> TestResult {
+    const README: &str = include_str!("../../README.md");
+    let section = README
+        .split("### When a service does not answer")
+        .nth(1)
+        .expect("README section");
+    let block = section
+        .split("```text\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("text block");
+    let printed = block
+        .split("$ ipvsadm --check\n")
+        .nth(1)
+        .and_then(|b| b.split("$ echo $?").next())
+        .expect("the example's output");
+    let _demo = KubeDemo::setup(ns, "c")?;
+    run(
+        ns,
+        &format!(
+            "ip addr del {VIP}/32 dev kube-ipvs0; echo 0 > /proc/sys/net/ipv4/ip_forward; \
+             echo 0 > /proc/sys/net/ipv4/vs/run_estimation"
+        ),
+    );
+    let out = ns.ours(&["--check"]);
+    crate::support::assert_text_eq(
+        "README example",
+        printed,
+        &String::from_utf8_lossy(&out.stdout),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(block.contains("$ echo $?\n1\n"), "{block}");
+    run(ns, "echo 1 > /proc/sys/net/ipv4/vs/run_estimation");
     Ok(())
 }
