@@ -159,15 +159,125 @@ pub struct Stats {
     pub outbps: u64,
 }
 
+/// A scheduler's or persistence engine's name: at most 16 bytes, the size of
+/// the kernel's name fields (`IP_VS_SCHEDNAME_MAXLEN`, `IP_VS_PENAME_MAXLEN`,
+/// NUL included for the scheduler).
+pub type ShortName = InlineStr<16>;
+
+/// A string of at most `N` bytes (`N` < 256) held inline, as C keeps one in a
+/// fixed buffer: a service is built and copied without touching the heap, so
+/// a `-R` of services makes no allocation per line.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InlineStr<const N: usize> {
+    len: u8,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> InlineStr<N> {
+    /// The most bytes it holds.
+    pub const CAPACITY: usize = N;
+
+    /// `text` if it fits, else `None`.
+    pub fn new(text: &str) -> Option<Self> {
+        (text.len() <= N).then(|| Self::copied(text))
+    }
+
+    /// At most `max` bytes (at most `N`) of `text`, as `strncpy` into a
+    /// fixed buffer keeps them, but never splitting a character.
+    pub fn truncated(text: &str, max: usize) -> Self {
+        let mut end = text.len().min(max).min(N);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self::copied(&text[..end])
+    }
+
+    /// A string written in the program (`"wlc"`); one too long is a bug
+    /// there, so it panics (at compile time in a `const`).
+    pub const fn literal(text: &'static str) -> Self {
+        assert!(text.len() <= N && N < 256, "literal longer than its buffer");
+        let mut bytes = [0; N];
+        let mut i = 0;
+        while i < text.len() {
+            bytes[i] = text.as_bytes()[i];
+            i += 1;
+        }
+        InlineStr {
+            len: text.len() as u8,
+            bytes,
+        }
+    }
+
+    fn copied(text: &str) -> Self {
+        let mut bytes = [0; N];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        InlineStr {
+            len: text.len() as u8,
+            bytes,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Built only from whole `&str`s cut at character boundaries.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> Default for InlineStr<N> {
+    fn default() -> Self {
+        InlineStr {
+            len: 0,
+            bytes: [0; N],
+        }
+    }
+}
+
+impl<const N: usize> std::ops::Deref for InlineStr<N> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<const N: usize> AsRef<str> for InlineStr<N> {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for InlineStr<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl<const N: usize> std::fmt::Display for InlineStr<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<const N: usize> PartialEq<str> for InlineStr<N> {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl<const N: usize> PartialEq<&str> for InlineStr<N> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A virtual service as the kernel reports it (and as we ask for it: the
 /// stats are ignored when sending).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
     pub id: ServiceId,
     /// Scheduler name; the kernel reports `none` when there is none.
-    pub scheduler: String,
+    pub scheduler: ShortName,
     /// Persistence engine name (`sip`), if any.
-    pub pe_name: Option<String>,
+    pub pe_name: Option<ShortName>,
     pub flags: ServiceFlags,
     /// Persistence timeout in seconds.
     pub timeout: u32,
@@ -350,4 +460,32 @@ impl Info {
 pub struct ServiceEntry {
     pub service: Service,
     pub dests: Vec<Dest>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `strncpy` into a buffer of `max` bytes keeps the first `max` bytes;
+    /// a character is never split, so one that would be is left out whole.
+    #[test]
+    fn inline_strings_keep_what_a_fixed_buffer_keeps() {
+        assert_eq!(
+            InlineStr::<16>::truncated("abcdefghijklmnopq", 15),
+            "abcdefghijklmno"
+        );
+        assert_eq!(
+            InlineStr::<16>::truncated("abcdefghijklmnopq", 99),
+            "abcdefghijklmnop"
+        );
+        // "é" is two bytes: 7 of them fit in 15, the eighth would be split.
+        assert_eq!(InlineStr::<16>::truncated("ééééééééé", 15), "ééééééé");
+        assert_eq!(
+            ShortName::new("sixteen-bytes-ok"),
+            Some(ShortName::literal("sixteen-bytes-ok"))
+        );
+        assert_eq!(ShortName::new("seventeen-bytes-x"), None);
+        assert_eq!(ShortName::default(), "");
+        assert_eq!(format!("{:?}", ShortName::literal("sip")), "\"sip\"");
+    }
 }

@@ -7,9 +7,6 @@
 //!
 //! The count is per thread, so tests running in parallel do not disturb
 //! each other.
-//!
-//! Not checked here: `-A` lines. A restore of services still allocates for
-//! each (the scheduler's name is a `String` in the model), see the README.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -178,6 +175,33 @@ fn a_restore_allocates_nothing_per_real_server_line() {
     let n = restore_allocations(&real_server_lines(N));
     let two_n = restore_allocations(&real_server_lines(2 * N));
     assert_constant("-R of -a lines", n, two_n);
+}
+
+/// `-A` lines: `count` services, with every option a service line can
+/// carry (a scheduler and its flags, persistence, a netmask, a persistence
+/// engine), over TCP, UDP, SCTP, IPv6 and fwmarks.
+fn service_lines(count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            let (a, b) = (i / 250, i % 250 + 1);
+            match i % 5 {
+                0 => format!("-A -t 10.0.{a}.{b}:80 -s rr\n"),
+                1 => format!("-A -u 10.0.{a}.{b}:53 -s sh -b sh-port,sh-fallback\n"),
+                2 => format!(
+                    "-A --sctp-service 10.0.{a}.{b}:5060 -s wlc -p 600 -M 255.255.255.0\n"
+                ),
+                3 => format!("-A -t [2001:db8::{a}:{b}]:443 -s mh -b mh-port -p\n"),
+                _ => format!("-A -f {i} -s lc -p 300 --pe sip\n"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_restore_allocates_nothing_per_service_line() {
+    let n = restore_allocations(&service_lines(N));
+    let two_n = restore_allocations(&service_lines(2 * N));
+    assert_constant("-R of -A lines", n, two_n);
 }
 
 /// A fake table holding one service with `count` real servers (made by a

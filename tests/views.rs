@@ -13,7 +13,8 @@ use ipvsadm_rs::fake::FakeIpvs;
 use ipvsadm_rs::listing;
 use ipvsadm_rs::model::{
     Daemon, DaemonState, Dest, Family, FwdMethod, Netmask, Protocol, Service,
-    ServiceAddr, ServiceEntry, ServiceFlags, ServiceId, Stats, TunnelFlags, TunnelType,
+    ServiceAddr, ServiceEntry, ServiceFlags, ServiceId, ShortName, Stats, TunnelFlags,
+    TunnelType,
 };
 use ipvsadm_rs::render::table;
 use ipvsadm_rs::resolve::FakeResolver;
@@ -47,7 +48,7 @@ fn service(
 ) -> Service {
     Service {
         id: ServiceId { family, addr },
-        scheduler: "rr".into(),
+        scheduler: ShortName::literal("rr"),
         pe_name: None,
         flags,
         timeout: if flags.contains(ServiceFlags::PERSISTENT) {

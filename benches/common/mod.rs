@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipvsadm_rs::model::{
     Dest, Family, FwdMethod, Netmask, Protocol, Service, ServiceAddr, ServiceEntry,
-    ServiceFlags, ServiceId, Stats, TunnelFlags, TunnelType,
+    ServiceFlags, ServiceId, ShortName, Stats, TunnelFlags, TunnelType,
 };
 
 /// Counters with every digit count, so formatting is not trivially short.
@@ -39,7 +39,7 @@ pub fn service(index: u32) -> Service {
                 port: 80 + (index % 3) as u16,
             },
         },
-        scheduler: "wlc".to_string(),
+        scheduler: ShortName::literal("wlc"),
         pe_name: None,
         flags: ServiceFlags::empty(),
         timeout: 0,

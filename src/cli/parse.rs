@@ -21,8 +21,9 @@ use crate::listing::{
     ListCmd, ListFormat, ListWhat, OutputOptions, OutputStyle, WatchInterval,
 };
 use crate::model::{
-    Daemon, DaemonState, Dest, Family, FwdMethod, Netmask, Protocol, Service,
-    ServiceAddr, ServiceFlags, ServiceId, Stats, Timeouts, TunnelFlags, TunnelType,
+    Daemon, DaemonState, Dest, Family, FwdMethod, InlineStr, Netmask, Protocol, Service,
+    ServiceAddr, ServiceFlags, ServiceId, ShortName, Stats, Timeouts, TunnelFlags,
+    TunnelType,
 };
 
 /// Where the words come from: the command line, or one line of `-R` input.
@@ -40,7 +41,7 @@ const PE_NAME_MAX: usize = 16;
 const IFNAME_MAX: usize = 15;
 /// ipvsadm copies `-b` into a 128-byte buffer.
 const SCHED_FLAGS_MAX: usize = 127;
-const DEFAULT_SCHEDULER: &str = "wlc";
+const DEFAULT_SCHEDULER: ShortName = ShortName::literal("wlc");
 const DEFAULT_MCAST_IFN: &str = "eth0";
 
 fn fail(message: impl Into<String>) -> UsageError {
@@ -73,13 +74,13 @@ struct Entry {
     addr: Option<IpAddr>,
     port: u16,
     fwmark: u32,
-    scheduler: String,
-    pe_name: String,
+    scheduler: ShortName,
+    pe_name: ShortName,
     flags: ServiceFlags,
     timeout: u32,
     /// IPv4 mask as a number, or IPv6 prefix length (ipvsadm's `netmask`).
     netmask: u32,
-    sched_flags_arg: String,
+    sched_flags_arg: InlineStr<SCHED_FLAGS_MAX>,
     // Real server.
     dest_family: Option<Family>,
     dest_addr: Option<IpAddr>,
@@ -121,12 +122,12 @@ impl Entry {
             addr: None,
             port: 0,
             fwmark: 0,
-            scheduler: String::new(),
-            pe_name: String::new(),
+            scheduler: ShortName::default(),
+            pe_name: ShortName::default(),
             flags: ServiceFlags::empty(),
             timeout: 0,
             netmask: u32::MAX,
-            sched_flags_arg: String::new(),
+            sched_flags_arg: InlineStr::default(),
             dest_family: None,
             dest_addr: None,
             dest_port: 0,
@@ -199,7 +200,7 @@ impl Entry {
                 self.protocol = Some(Protocol::Tcp);
                 self.fwmark = parse_fwmark(v).map_err(fail)?;
             }
-            OptId::Scheduler => self.scheduler = truncate_bytes(v, SCHED_NAME_MAX),
+            OptId::Scheduler => self.scheduler = ShortName::truncated(v, SCHED_NAME_MAX),
             OptId::Persistent => {
                 self.flags |= ServiceFlags::PERSISTENT;
                 self.timeout = match value {
@@ -268,9 +269,9 @@ impl Entry {
                 self.netmask = 128;
             }
             OptId::Ops => self.flags |= ServiceFlags::ONEPACKET,
-            OptId::Pe => self.pe_name = truncate_bytes(v, PE_NAME_MAX),
+            OptId::Pe => self.pe_name = ShortName::truncated(v, PE_NAME_MAX),
             OptId::SchedFlags => {
-                self.sched_flags_arg = truncate_bytes(v, SCHED_FLAGS_MAX)
+                self.sched_flags_arg = InlineStr::truncated(v, SCHED_FLAGS_MAX)
             }
             OptId::McastGroup => {
                 self.mcast_group = Some(parse_mcast_group(v).map_err(fail)?)
@@ -328,9 +329,8 @@ impl Entry {
         };
         Service {
             id: ServiceId { family, addr },
-            scheduler: std::mem::take(&mut self.scheduler),
-            pe_name: (!self.pe_name.is_empty())
-                .then(|| std::mem::take(&mut self.pe_name)),
+            scheduler: self.scheduler,
+            pe_name: (!self.pe_name.is_empty()).then_some(self.pe_name),
             flags: self.flags,
             timeout: self.timeout,
             netmask,
@@ -383,7 +383,7 @@ impl Entry {
                     ));
                 }
                 if self.scheduler.is_empty() {
-                    self.scheduler = DEFAULT_SCHEDULER.to_string();
+                    self.scheduler = DEFAULT_SCHEDULER;
                 }
             }
             CmdKind::StartDaemon if self.mcast_ifn.is_empty() => {

@@ -226,8 +226,8 @@ fn msort_indices(
 mod tests {
     use super::*;
     use crate::model::{
-        FwdMethod, Netmask, Protocol, ServiceFlags, ServiceId, Stats, TunnelFlags,
-        TunnelType,
+        FwdMethod, Netmask, Protocol, ServiceFlags, ServiceId, ShortName, Stats,
+        TunnelFlags, TunnelType,
     };
 
     fn inet(protocol: Protocol, addr: &str, port: u16) -> Service {
@@ -242,7 +242,7 @@ mod tests {
                     port,
                 },
             },
-            scheduler: "rr".into(),
+            scheduler: ShortName::literal("rr"),
             pe_name: None,
             flags: ServiceFlags::empty(),
             timeout: 0,

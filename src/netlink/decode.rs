@@ -18,7 +18,8 @@ use netlink_packet_core::{
 use super::consts::*;
 use crate::model::{
     Daemon, DaemonState, Dest, Family, FwdMethod, Info, Netmask, Protocol, Service,
-    ServiceAddr, ServiceFlags, ServiceId, Stats, Timeouts, TunnelFlags, TunnelType,
+    ServiceAddr, ServiceFlags, ServiceId, ShortName, Stats, Timeouts, TunnelFlags,
+    TunnelType,
 };
 
 /// The attributes of a payload as `(type, value)` pairs, checked as
@@ -127,11 +128,24 @@ fn addr_of(family: Family, raw: &RawAddr) -> IpAddr {
 /// invalid UTF-8 is replaced rather than rejected (interface names are
 /// arbitrary bytes).
 fn parse_cstring(payload: &[u8]) -> String {
+    String::from_utf8_lossy(up_to_nul(payload)).into_owned()
+}
+
+/// A scheduler's or persistence engine's name: cut at 16 bytes, as libipvs
+/// copies it into its fixed field (the kernel never sends a longer one).
+fn parse_name(payload: &[u8]) -> ShortName {
+    ShortName::truncated(
+        &String::from_utf8_lossy(up_to_nul(payload)),
+        ShortName::CAPACITY,
+    )
+}
+
+fn up_to_nul(payload: &[u8]) -> &[u8] {
     let end = payload
         .iter()
         .position(|&b| b == 0)
         .unwrap_or(payload.len());
-    String::from_utf8_lossy(&payload[..end]).into_owned()
+    &payload[..end]
 }
 
 fn missing(what: &str, attr: &str) -> DecodeError {
@@ -229,8 +243,8 @@ struct ServiceFields {
     addr: Option<RawAddr>,
     port: Option<u16>,
     fwmark: Option<u32>,
-    sched: Option<String>,
-    pe: Option<String>,
+    sched: Option<ShortName>,
+    pe: Option<ShortName>,
     /// `struct ip_vs_flags`: flags, then the mask they apply under.
     flags: Option<(u32, u32)>,
     timeout: Option<u32>,
@@ -304,7 +318,7 @@ pub fn service_in(payload: &[u8]) -> Result<Service, DecodeError> {
             IPVS_SVC_ATTR_FWMARK => {
                 f.fwmark = Some(u32_named(value, "IPVS_SVC_ATTR_FWMARK")?)
             }
-            IPVS_SVC_ATTR_SCHED_NAME => f.sched = Some(parse_cstring(value)),
+            IPVS_SVC_ATTR_SCHED_NAME => f.sched = Some(parse_name(value)),
             IPVS_SVC_ATTR_FLAGS => {
                 let (Some(flags), Some(mask), 8) =
                     (value.get(..4), value.get(4..8), value.len())
@@ -321,7 +335,7 @@ pub fn service_in(payload: &[u8]) -> Result<Service, DecodeError> {
                 f.netmask = Some(u32_named(value, "IPVS_SVC_ATTR_NETMASK")?)
             }
             IPVS_SVC_ATTR_STATS => counters.legacy = Some(value),
-            IPVS_SVC_ATTR_PE_NAME => f.pe = Some(parse_cstring(value)),
+            IPVS_SVC_ATTR_PE_NAME => f.pe = Some(parse_name(value)),
             IPVS_SVC_ATTR_STATS64 => counters.wide = Some(value),
             _ => {} // attributes of newer kernels
         }

@@ -315,7 +315,7 @@ fn inet(protocol: Protocol, addr: &str, port: u16) -> ServiceId {
 fn service(id: ServiceId, scheduler: &str) -> Service {
     Service {
         id,
-        scheduler: scheduler.to_string(),
+        scheduler: ShortName::truncated(scheduler, ShortName::CAPACITY),
         pe_name: None,
         flags: ServiceFlags::empty(),
         timeout: 0,
@@ -419,7 +419,7 @@ fn service_variants() {
     assert_eq!(
         sip,
         Service {
-            pe_name: Some("sip".to_string()),
+            pe_name: Some(ShortName::literal("sip")),
             flags: ServiceFlags::PERSISTENT | ServiceFlags::HASHED,
             timeout: 360,
             netmask: Netmask::V4(Ipv4Addr::new(255, 255, 255, 0)),
@@ -956,7 +956,7 @@ fn requests_are_those_of_ipvsadm() {
         vec![Sent::Change(Change::AddService(service(fwmark5, "rr")))],
         vec![Sent::Change(Change::AddService(service(fwmark7, "mh")))],
         vec![Sent::Change(Change::AddService(Service {
-            pe_name: Some("sip".into()),
+            pe_name: Some(ShortName::literal("sip")),
             flags: ServiceFlags::PERSISTENT,
             timeout: 360,
             ..service(udp5060, "rr")
@@ -1232,8 +1232,9 @@ mod properties {
             .prop_map(
                 |((family, addr), scheduler, pe_name, flags, timeout, mask)| Service {
                     id: ServiceId { family, addr },
-                    scheduler,
-                    pe_name,
+                    scheduler: ShortName::truncated(&scheduler, ShortName::CAPACITY),
+                    pe_name: pe_name
+                        .map(|pe| ShortName::truncated(&pe, ShortName::CAPACITY)),
                     flags: ServiceFlags::from_bits_retain(flags),
                     timeout,
                     netmask: match family {
@@ -1365,8 +1366,8 @@ mod properties {
     }
 
     /// A string as the kernel keeps it: up to its first NUL.
-    fn c_string(s: &str) -> String {
-        s.split('\0').next().unwrap_or_default().to_string()
+    fn c_string(s: &str) -> &str {
+        s.split('\0').next().unwrap_or_default()
     }
 
     /// What a service reads back as: names end at their first NUL, an
@@ -1389,11 +1390,14 @@ mod properties {
                 family: svc.id.family,
                 addr,
             },
-            scheduler: c_string(&svc.scheduler),
+            scheduler: ShortName::truncated(
+                c_string(&svc.scheduler),
+                ShortName::CAPACITY,
+            ),
             pe_name: svc
                 .pe_name
                 .as_deref()
-                .map(c_string)
+                .map(|pe| ShortName::truncated(c_string(pe), ShortName::CAPACITY))
                 .filter(|pe| !pe.is_empty()),
             ..svc.clone()
         }
@@ -1458,7 +1462,7 @@ mod properties {
                 let read = daemon_in(sent).expect("the daemon reads back");
                 // Zeros mean "the kernel's default" and are not sent.
                 let expected = Daemon {
-                    mcast_ifn: c_string(&d.mcast_ifn),
+                    mcast_ifn: c_string(&d.mcast_ifn).to_string(),
                     sync_maxlen: d.sync_maxlen.filter(|&v| v != 0),
                     mcast_port: d.mcast_port.filter(|&v| v != 0),
                     mcast_ttl: d.mcast_ttl.filter(|&v| v != 0),

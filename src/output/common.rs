@@ -138,12 +138,32 @@ pub(crate) fn push_uint_right(line: &mut Vec<u8>, value: u64, width: usize) {
 
 /// `inet_ntoa`: dotted decimal.
 pub(crate) fn push_ipv4(line: &mut Vec<u8>, addr: &Ipv4Addr) {
+    line.extend_from_slice(ipv4_text(addr, &mut [0; 15]).as_bytes());
+}
+
+/// Dotted decimal `addr` in `text`, as `inet_ntoa` and `Display` write it,
+/// without `core::fmt` (listings write one per real server).
+pub(crate) fn ipv4_text<'t>(addr: &Ipv4Addr, text: &'t mut [u8; 15]) -> &'t str {
+    let mut len = 0;
     for (i, octet) in addr.octets().into_iter().enumerate() {
         if i > 0 {
-            line.push(b'.');
+            text[len] = b'.';
+            len += 1;
         }
-        push_decimal(line, u64::from(octet));
+        if octet >= 100 {
+            text[len] = b'0' + octet / 100;
+            len += 1;
+        }
+        if octet >= 10 {
+            text[len] = b'0' + octet / 10 % 10;
+            len += 1;
+        }
+        text[len] = b'0' + octet % 10;
+        len += 1;
     }
+    // SAFETY: only ASCII digits and dots were written, and they are UTF-8.
+    // (`str::from_utf8` costs more than the rest of this function.)
+    unsafe { std::str::from_utf8_unchecked(&text[..len]) }
 }
 
 /// `svc_name[n] = '\0'`: keep at most `n` bytes.

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use crate::listing::ListFormat;
 use crate::model::{
     Dest, Family, FwdMethod, Info, Netmask, Protocol, Service, ServiceAddr, ServiceFlags,
-    ServiceId, Stats, TunnelFlags, TunnelType,
+    ServiceId, ShortName, Stats, TunnelFlags, TunnelType,
 };
 
 use super::text::{write_service_entry, write_table_header, write_title};
@@ -31,7 +31,7 @@ pub(crate) fn svc(protocol: Protocol, addr: &str, port: u16, scheduler: &str) ->
                 port,
             },
         },
-        scheduler: scheduler.to_owned(),
+        scheduler: ShortName::truncated(scheduler, ShortName::CAPACITY),
         pe_name: None,
         flags: ServiceFlags::HASHED,
         timeout: 0,
@@ -68,7 +68,7 @@ pub(crate) fn masked(mut service: Service, netmask: Netmask) -> Service {
 }
 
 pub(crate) fn with_pe(mut service: Service, pe: &str) -> Service {
-    service.pe_name = Some(pe.to_owned());
+    service.pe_name = Some(ShortName::truncated(pe, ShortName::CAPACITY));
     service
 }
 

@@ -42,7 +42,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -51,6 +51,7 @@ use crate::model::{
     Daemon, Dest, FwdMethod, Info, Netmask, Service, ServiceAddr, ServiceEntry,
     ServiceFlags, Stats, Timeouts, TunnelFlags, TunnelType,
 };
+use crate::output::common::ipv4_text;
 use crate::output::conn::ConnEntry;
 
 use crate::name_table;
@@ -106,7 +107,7 @@ impl Serialize for VersionText {
 #[derive(Serialize)]
 pub struct JsonService<'a> {
     /// `"inet"` or `"inet6"`.
-    pub af: &'static str,
+    pub af: SchemaName,
     /// `"tcp"`, `"udp"`, `"sctp"` (other protocols by number, `"50"`), or
     /// `null` for fwmark services.
     pub protocol: Option<NameOrNumber>,
@@ -142,12 +143,12 @@ pub struct JsonService<'a> {
 #[derive(Serialize)]
 pub struct JsonRealServer {
     /// `"inet"` or `"inet6"` (may differ from the service's for tunnels).
-    pub af: &'static str,
+    pub af: SchemaName,
     pub addr: Addr,
     pub port: u16,
     /// `"masq"`, `"local"`, `"tunnel"`, `"route"`, `"bypass"` or
     /// `"unknown"`.
-    pub fwd_method: &'static str,
+    pub fwd_method: SchemaName,
     /// The raw forwarding method number.
     pub fwd_method_raw: u32,
     pub weight: i32,
@@ -224,7 +225,7 @@ pub struct DaemonsPayload<'a> {
 #[derive(Serialize)]
 pub struct JsonDaemon<'a> {
     /// `"master"` or `"backup"`.
-    pub state: &'static str,
+    pub state: SchemaName,
     pub mcast_ifn: &'a str,
     pub syncid: u32,
     pub sync_maxlen: Option<u16>,
@@ -271,38 +272,24 @@ pub struct Addr(pub IpAddr);
 impl Serialize for Addr {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
-            IpAddr::V4(a) => {
-                let mut text = [0u8; 15];
-                serializer.serialize_str(ipv4_text(a, &mut text))
-            }
+            IpAddr::V4(a) => serializer.serialize_str(ipv4_text(a, &mut [0; 15])),
             // `Display` is RFC 5952, written without a copy.
             IpAddr::V6(a) => serializer.collect_str(a),
         }
     }
 }
 
-/// Dotted-quad `a` in `text`: what `Display` writes, without `core::fmt`
-/// (listings write one per real server).
-fn ipv4_text<'t>(a: &Ipv4Addr, text: &'t mut [u8; 15]) -> &'t str {
-    let mut len = 0;
-    for (i, octet) in a.octets().into_iter().enumerate() {
-        if i > 0 {
-            text[len] = b'.';
-            len += 1;
-        }
-        if octet >= 100 {
-            text[len] = b'0' + octet / 100;
-            len += 1;
-        }
-        if octet >= 10 {
-            text[len] = b'0' + octet / 10 % 10;
-            len += 1;
-        }
-        text[len] = b'0' + octet % 10;
-        len += 1;
+/// One of the schema's own names (`"inet"`, `"masq"`, `"persistent"`):
+/// a unit variant to serde, as the names are the variants of a closed set.
+/// `serde_json` writes it as the string it is; `json::ser` copies it
+/// without looking for characters to escape (there are none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaName(pub &'static str);
+
+impl Serialize for SchemaName {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_unit_variant("SchemaName", 0, self.0)
     }
-    // Digits and dots only.
-    std::str::from_utf8(&text[..len]).unwrap_or_default()
 }
 
 /// A value the schema names, or its number as a string when it has no
@@ -322,7 +309,7 @@ impl NameOrNumber {
 impl Serialize for NameOrNumber {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            NameOrNumber::Name(name) => serializer.serialize_str(name),
+            NameOrNumber::Name(name) => SchemaName(name).serialize(serializer),
             NameOrNumber::Number(n) => serializer.collect_str(n),
         }
     }
@@ -334,7 +321,9 @@ pub struct ServiceFlagNames(pub ServiceFlags);
 
 impl Serialize for ServiceFlagNames {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(name_table::flag_names(&name_table::SERVICE_FLAGS, self.0))
+        serializer.collect_seq(
+            name_table::flag_names(&name_table::SERVICE_FLAGS, self.0).map(SchemaName),
+        )
     }
 }
 
@@ -347,7 +336,9 @@ pub struct SchedFlagNames<'a> {
 
 impl Serialize for SchedFlagNames<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(name_table::sched_flags(self.scheduler, self.flags))
+        serializer.collect_seq(
+            name_table::sched_flags(self.scheduler, self.flags).map(SchemaName),
+        )
     }
 }
 
@@ -357,7 +348,9 @@ pub struct TunnelFlagNames(pub TunnelFlags);
 
 impl Serialize for TunnelFlagNames {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(name_table::flag_names(&name_table::TUNNEL_FLAGS, self.0))
+        serializer.collect_seq(
+            name_table::flag_names(&name_table::TUNNEL_FLAGS, self.0).map(SchemaName),
+        )
     }
 }
 
@@ -513,7 +506,7 @@ impl<'a> JsonService<'a> {
             Netmask::V6(p) => (None, Some(p)),
         };
         JsonService {
-            af: name_table::family(s.id.family),
+            af: SchemaName(name_table::family(s.id.family)),
             protocol,
             addr,
             port,
@@ -546,10 +539,10 @@ impl From<&Dest> for JsonRealServer {
     fn from(d: &Dest) -> Self {
         let tunnel = d.fwd == FwdMethod::Tunnel;
         JsonRealServer {
-            af: name_table::family(d.family),
+            af: SchemaName(name_table::family(d.family)),
             addr: Addr(d.addr),
             port: d.port,
-            fwd_method: name_table::fwd_method(d.fwd).json,
+            fwd_method: SchemaName(name_table::fwd_method(d.fwd).json),
             fwd_method_raw: d.fwd.raw(),
             weight: d.weight,
             u_threshold: d.u_threshold,
@@ -571,7 +564,7 @@ impl From<&Dest> for JsonRealServer {
 impl<'a> From<&'a Daemon> for JsonDaemon<'a> {
     fn from(d: &'a Daemon) -> Self {
         JsonDaemon {
-            state: d.state.name(),
+            state: SchemaName(d.state.name()),
             mcast_ifn: &d.mcast_ifn,
             syncid: d.syncid,
             sync_maxlen: d.sync_maxlen,

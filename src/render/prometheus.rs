@@ -203,7 +203,7 @@ mod tests {
     use super::*;
     use crate::model::{
         Dest, Family, FwdMethod, Netmask, Protocol, Service, ServiceFlags, ServiceId,
-        TunnelFlags, TunnelType,
+        ShortName, TunnelFlags, TunnelType,
     };
     use std::net::{IpAddr, Ipv4Addr};
 
@@ -213,7 +213,7 @@ mod tests {
                 family: Family::Inet,
                 addr,
             },
-            scheduler: "rr".into(),
+            scheduler: ShortName::literal("rr"),
             pe_name: None,
             flags: ServiceFlags::HASHED,
             timeout: 0,

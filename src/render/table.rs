@@ -190,7 +190,7 @@ fn rows(entries: &[ServiceEntry]) -> Vec<Vec<Cell>> {
         let total: u128 = e.dests.iter().map(|d| u128::from(d.stats.conns)).sum();
         rows.push(vec![
             Cell::new(service_label(s)),
-            Cell::new(&s.scheduler),
+            Cell::new(s.scheduler),
             Cell::new(""),
             right(human(
                 e.dests.iter().map(|d| u64::from(d.active_conns)).sum(),

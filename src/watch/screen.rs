@@ -46,7 +46,7 @@ pub fn frame_rows(entries: &[ServiceEntry], deltas: &[ServiceDelta]) -> Vec<Row>
             cells: vec![
                 format!("{}{}", d.service, mark(d.presence)),
                 entry
-                    .map(|e| e.service.scheduler.clone())
+                    .map(|e| e.service.scheduler.to_string())
                     .unwrap_or_default(),
                 String::new(),
                 entry

@@ -6,6 +6,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
 
+use crate::model::ShortName;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -259,7 +261,7 @@ fn service(n: usize, conns: u64) -> Service {
     let id = service_id(n);
     Service {
         id,
-        scheduler: "wlc".into(),
+        scheduler: ShortName::literal("wlc"),
         pe_name: None,
         flags: ServiceFlags::empty(),
         timeout: 0,

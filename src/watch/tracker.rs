@@ -523,11 +523,7 @@ fn vanished_dest(pd: &TrackedDest) -> DestView {
 /// An address as `Display` writes it; IPv4 without `core::fmt`.
 fn addr_text(addr: &IpAddr) -> String {
     match addr {
-        IpAddr::V4(a) => {
-            let mut text = Vec::with_capacity(15);
-            crate::output::common::push_ipv4(&mut text, a);
-            String::from_utf8(text).unwrap_or_default()
-        }
+        IpAddr::V4(a) => crate::output::common::ipv4_text(a, &mut [0; 15]).to_owned(),
         IpAddr::V6(a) => a.to_string(),
     }
 }

@@ -8,6 +8,8 @@
 //! those bytes, compact and `--pretty`, over arbitrary tables.
 
 use std::fmt;
+
+use crate::model::ShortName;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use pretty_assertions::assert_eq;
@@ -469,8 +471,9 @@ pub(crate) fn service() -> impl Strategy<Value = Service> {
                             }
                         },
                     },
-                    scheduler,
-                    pe_name,
+                    scheduler: ShortName::truncated(&scheduler, ShortName::CAPACITY),
+                    pe_name: pe_name
+                        .map(|pe| ShortName::truncated(&pe, ShortName::CAPACITY)),
                     flags: ServiceFlags::from_bits_retain(flags),
                     timeout,
                     netmask: if v6_mask {
@@ -551,10 +554,12 @@ proptest! {
 
     #[test]
     fn strings_read_back_as_they_were(text in name()) {
+        // A name holds at most 16 bytes.
+        let text = ShortName::truncated(&text, ShortName::CAPACITY);
         let service = ServiceEntry {
             service: Service {
-                scheduler: text.clone(),
-                pe_name: Some(text.clone()),
+                scheduler: text,
+                pe_name: Some(text),
                 ..plain_service()
             },
             dests: vec![],
@@ -562,8 +567,8 @@ proptest! {
         let info = Info { version: 0, conn_tab_size: 0 };
         let doc: Value = serde_json::from_str(&written_table(&info, &[service], false))
             .expect("JSON");
-        prop_assert_eq!(&doc["services"][0]["sched_name"], &json!(text));
-        prop_assert_eq!(&doc["services"][0]["pe_name"], &json!(text));
+        prop_assert_eq!(&doc["services"][0]["sched_name"], &json!(text.as_str()));
+        prop_assert_eq!(&doc["services"][0]["pe_name"], &json!(text.as_str()));
     }
 }
 
@@ -577,8 +582,8 @@ fn plain_service() -> Service {
                 port: 80,
             },
         },
-        scheduler: "sh".into(),
-        pe_name: Some("sip".into()),
+        scheduler: ShortName::literal("sh"),
+        pe_name: Some(ShortName::literal("sip")),
         flags: ServiceFlags::PERSISTENT | ServiceFlags::SCHED1 | ServiceFlags::SCHED3,
         timeout: 300,
         netmask: Netmask::default_for(Family::Inet),
