@@ -88,3 +88,5 @@ complete -c ipvsadm -l tun-remcsum -d 'tunnel encapsulation with remote checksum
 complete -c ipvsadm -s j -l json -d 'list as JSON (same as --format json)'
 complete -c ipvsadm -l pretty -d 'indent JSON output'
 complete -c ipvsadm -l atomic -d 'with -R: undo every change if a line fails'
+complete -c ipvsadm -l check -d 'say why a virtual service may not answer'
+complete -c ipvsadm -l verbose -d 'with --check: also list the IPVS settings'

@@ -1,5 +1,6 @@
 //! Runs a parsed [`Invocation`]: picks the module that owns the command.
-//! Listings go to [`render`] (or [`watch`]), `-R` to [`restore`], every
+//! Listings go to [`render`] (or [`watch`]), `-R` to [`restore`],
+//! `--check` to [`check`], every
 //! table change to the backend as one [`Change`]. Nothing below imports
 //! this module.
 //!
@@ -9,8 +10,9 @@ use std::io;
 
 use crate::backend::Change;
 use crate::cli::{Command, Invocation};
+use crate::listing::OutputStyle;
 use crate::session::{EXIT_KERNEL, Session, Streams};
-use crate::{drain, render, restore, watch};
+use crate::{check, drain, render, restore, watch};
 
 /// Runs one invocation. `Err` is only returned for output errors (such as
 /// a closed pipe), which the caller turns into an exit status.
@@ -61,6 +63,15 @@ pub fn execute_command(
         }
         Command::Save { numeric } => {
             return render::text::save(session, *numeric, streams);
+        }
+        Command::Check { service, verbose } => {
+            let cmd = check::CheckCmd {
+                service: service.as_ref(),
+                verbose: *verbose,
+                json: inv.output.style == OutputStyle::Json,
+                pretty: inv.output.pretty,
+            };
+            return check::run(session, &cmd, streams);
         }
         Command::AddService(svc) => Change::AddService(svc.clone()),
         Command::EditService(svc) => Change::EditService(svc.clone()),

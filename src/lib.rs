@@ -5,14 +5,15 @@
 //! change goes to the [`backend::IpvsBackend`] (the kernel through
 //! [`netlink`], or [`fake`] in tests), a listing is read through
 //! [`listing`] and written by [`render`] (ipvsadm's text by [`output`]) or
-//! repeated by [`watch`], `-R` goes to [`restore`], and `-d --drain` to
-//! [`drain`] (which, like the watch, stops on the [`signals`] it catches).
-//! [`app`] is the program around it. ARCHITECTURE.md says what each
-//! module's one job is and which rules `tests/tidy.rs` holds the modules
-//! to.
+//! repeated by [`watch`], `-R` goes to [`restore`], `--check` to [`check`],
+//! and `-d --drain` to [`drain`] (which, like the watch, stops on the
+//! [`signals`] it catches). [`app`] is the program around it.
+//! ARCHITECTURE.md says what each module's one job is and which rules
+//! `tests/tidy.rs` holds the modules to.
 
 pub mod app;
 pub mod backend;
+pub mod check;
 pub mod cli;
 pub mod dispatch;
 pub mod drain;

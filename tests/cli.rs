@@ -39,6 +39,8 @@ fn help_needs_neither_root_nor_ipvs() {
             "--weight",
             "--json",
             "--watch",
+            "--check",
+            "--verbose",
         ] {
             assert!(out.contains(option), "help lacks {option}:\n{out}");
         }
@@ -88,6 +90,16 @@ fn usage_errors_come_before_ipvs() {
             255,
         ),
         (&["-L", "-A"], "invalid option `-A'\n", 2),
+        (
+            &["--check", "-r", "10.0.0.2"],
+            "Illegal 'real-server' option with the 'check' command\n",
+            2,
+        ),
+        (
+            &["--check", "--format", "prometheus"],
+            "the '--check' command writes text or JSON (--format text|json)\n",
+            2,
+        ),
         (
             &["-a", "-t", "10.0.0.1:80"],
             "You need to supply the 'real-server' option for the 'add-server' command\n",

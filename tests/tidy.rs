@@ -37,6 +37,8 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         &["dispatch", "app", "render", "watch", "restore"],
     ),
     ("restore", &["dispatch", "app"]),
+    // `--check` reads the table and the host; it knows no argv.
+    ("check", &["cli", "dispatch", "app"]),
     ("session", &["dispatch", "app"]),
 ];
 

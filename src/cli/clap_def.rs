@@ -105,6 +105,7 @@ pub fn clap_command() -> Command {
              ipvsadm --set tcp tcpfin udp\n       \
              ipvsadm --start-daemon {master|backup} [daemon-options]\n       \
              ipvsadm --stop-daemon {master|backup}\n       \
+             ipvsadm --check [virtual-service] [--verbose] [--json [--pretty]]\n       \
              ipvsadm -h",
         )
         .disable_help_flag(true)

@@ -57,4 +57,12 @@ pub enum Command {
     Save {
         numeric: bool,
     },
+    /// `--check [service] [--verbose]`: what keeps services from answering
+    /// (with `--json` as a document, see `Invocation::output`).
+    Check {
+        /// Only this service (`None`: every service).
+        service: Option<Service>,
+        /// `--verbose`: also list the IPVS settings of the namespace.
+        verbose: bool,
+    },
 }

@@ -33,6 +33,7 @@ Usage:
   {p} --set tcp tcpfin udp
   {p} --start-daemon {{master|backup}} [daemon-options]
   {p} --stop-daemon {{master|backup}}
+  {p} --check [virtual-service] [--verbose] [--json [--pretty]]
   {p} -h
 
 Commands:
@@ -103,7 +104,8 @@ Daemon Options:
   --mcast-port port                   UDP port (default=8848)
   --mcast-ttl ttl                     Multicast TTL (default=1)
 
-Output Options (ipvsadm-rs extensions, with -L|-l only):
+Output Options (ipvsadm-rs extensions, with -L|-l; --json, --format and --pretty
+also with --check):
   --json         -j                   JSON output (same as --format json)
   --format       format               one of text|json|table|prometheus,
                                       the default format is text.
@@ -112,6 +114,9 @@ Output Options (ipvsadm-rs extensions, with -L|-l only):
                                       (default 2, fractions allowed)
   --count        n                    with --watch: stop after n updates
 Other Extensions:
+  --check                             say why a virtual service may not answer
+                                      (exit status 1 when problems are found)
+  --verbose                           with --check: also list the IPVS settings
   --netns        name|path            run in that network namespace
                                       (may also come before the command)
   --atomic                            with -R: undo all changes if a line fails

@@ -8,7 +8,7 @@ use crate::model::TunnelType;
 /// Rows in `CmdKind` order, columns in `OptBit` order (verbatim from
 /// ipvsadm 1.31).
 #[rustfmt::skip]
-const COMMANDS_V_OPTIONS: [&[u8; NUMBER_OF_OPT]; 14] = [
+const COMMANDS_V_OPTIONS: [&[u8; NUMBER_OF_OPT]; 15] = [
     /* ADD     */ b"xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",
     /* EDIT    */ b"xx+   xxxxxxxxxxxxxxx   xxxxxxxxxx",
     /* DEL     */ b"xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -23,6 +23,8 @@ const COMMANDS_V_OPTIONS: [&[u8; NUMBER_OF_OPT]; 14] = [
     /* RESTORE */ b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
     /* SAVE    */ b" xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
     /* ZERO    */ b"xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    // Ours: `--check [service]` (`-n` accepted, as its output is numeric).
+    /* CHECK   */ b" x xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 ];
 
 /// One row of `COMMANDS_V_OPTIONS` as bit masks: the compulsory, illegal
@@ -36,15 +38,15 @@ struct RowMasks {
 
 /// `COMMANDS_V_OPTIONS` as masks, so that a legal line (nearly every line
 /// of a restore) is checked without walking its row.
-const ROW_MASKS: [RowMasks; 14] = row_masks();
+const ROW_MASKS: [RowMasks; 15] = row_masks();
 
-const fn row_masks() -> [RowMasks; 14] {
+const fn row_masks() -> [RowMasks; 15] {
     let empty = RowMasks {
         compulsory: 0,
         illegal: 0,
         exclusive: 0,
     };
-    let mut masks = [empty; 14];
+    let mut masks = [empty; 15];
     let mut i = 0;
     while i < masks.len() {
         let row = COMMANDS_V_OPTIONS[i];
@@ -191,7 +193,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const COMMANDS: [CmdKind; 14] = [
+    const COMMANDS: [CmdKind; 15] = [
         CmdKind::Add,
         CmdKind::Edit,
         CmdKind::Del,
@@ -206,6 +208,7 @@ mod tests {
         CmdKind::Restore,
         CmdKind::Save,
         CmdKind::Zero,
+        CmdKind::Check,
     ];
 
     /// The row walk alone says a set of options is legal.

@@ -71,6 +71,9 @@ pub(crate) enum OptId {
     Atomic,
     // Drain (extension).
     Drain,
+    // `--check` (a command) and its `--verbose`.
+    Check,
+    Verbose,
 }
 
 /// How an option takes its value.
@@ -212,6 +215,8 @@ pub(crate) static OPTIONS: &[OptSpec] = &[
     ext("atomic", &[], FLAG, OptId::Atomic, "", "with -R: undo every change if a line fails"),
     // Drain.
     ext("drain", &[], EqualsOnly, OptId::Drain, "seconds", "with -d: set the weight to 0, wait up to SECONDS (default 300; 0: do not wait) until no connection is left, then delete"),
+    ext("check", &[], FLAG, OptId::Check, "", "say why a virtual service may not answer"),
+    ext("verbose", &[], FLAG, OptId::Verbose, "", "with --check: also list the IPVS settings"),
 ];
 
 pub(crate) fn find_long(name: &str) -> Option<&'static OptSpec> {
@@ -268,6 +273,8 @@ pub(crate) enum CmdKind {
     Restore,
     Save,
     Zero,
+    /// `--check` (not in ipvsadm's table: its row is ours).
+    Check,
 }
 
 impl CmdKind {
@@ -281,7 +288,7 @@ impl CmdKind {
     }
 }
 
-const CMD_NAMES: [&str; 14] = [
+const CMD_NAMES: [&str; 15] = [
     "add-service",
     "edit-service",
     "delete-service",
@@ -296,6 +303,7 @@ const CMD_NAMES: [&str; 14] = [
     "restore",
     "save",
     "zero",
+    "check",
 ];
 
 /// The command an option selects, if it is one (`-h`/`-v` are handled
@@ -316,6 +324,7 @@ pub(crate) fn command_of(id: OptId) -> Option<CmdKind> {
         OptId::Save => CmdKind::Save,
         OptId::StartDaemon => CmdKind::StartDaemon,
         OptId::StopDaemon => CmdKind::StopDaemon,
+        OptId::Check => CmdKind::Check,
         _ => return None,
     })
 }
@@ -464,6 +473,7 @@ pub(crate) enum ExtSlot {
     Netns,
     Atomic,
     Drain,
+    Verbose,
 }
 
 impl ExtSlot {
@@ -480,6 +490,7 @@ impl ExtSlot {
             ExtSlot::Netns => "netns",
             ExtSlot::Atomic => "atomic",
             ExtSlot::Drain => "drain",
+            ExtSlot::Verbose => "verbose",
         }
     }
 }
@@ -493,6 +504,7 @@ pub(crate) fn ext_slot_of(id: OptId) -> Option<ExtSlot> {
         OptId::Netns => ExtSlot::Netns,
         OptId::Atomic => ExtSlot::Atomic,
         OptId::Drain => ExtSlot::Drain,
+        OptId::Verbose => ExtSlot::Verbose,
         _ => return None,
     })
 }

@@ -107,6 +107,8 @@ struct Entry {
     netns: Option<String>,
     atomic: bool,
     drain: Option<std::time::Duration>,
+    /// `--verbose` (with `--check`).
+    verbose: bool,
 }
 
 impl Entry {
@@ -150,6 +152,7 @@ impl Entry {
             netns: None,
             atomic: false,
             drain: None,
+            verbose: false,
         }
     }
 
@@ -466,6 +469,10 @@ impl Entry {
                     Command::Zero(None)
                 }
             }
+            CmdKind::Check => Command::Check {
+                service: self.has(OptBit::Service).then(|| self.service()),
+                verbose: self.verbose,
+            },
         };
         Ok(self.invocation(command))
     }
@@ -484,6 +491,11 @@ impl Entry {
         if self.mode == Mode::Restore && spec.id == OptId::Restore {
             let _ = word;
             return Err(try_help(argv0));
+        }
+        if self.mode == Mode::Restore && spec.id == OptId::Check {
+            return Err(fail(
+                "the '--check' command is not allowed in restore input",
+            ));
         }
         match spec.id {
             OptId::Help => return Ok(Some(self.invocation(Command::Help))),

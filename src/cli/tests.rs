@@ -1317,3 +1317,89 @@ fn drain_option() {
         "the '--drain' option is not allowed in restore input"
     );
 }
+
+#[test]
+fn check_command() {
+    assert_eq!(
+        command("--check"),
+        Command::Check {
+            service: None,
+            verbose: false
+        }
+    );
+    let inv = ok("--check -t 10.0.0.1:80 --verbose --json --pretty");
+    match &inv.command {
+        Command::Check {
+            service: Some(svc),
+            verbose: true,
+        } => assert_eq!(
+            svc.id.addr,
+            ServiceAddr::Inet {
+                protocol: Protocol::Tcp,
+                addr: v4([10, 0, 0, 1]),
+                port: 80
+            }
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(inv.output.style, OutputStyle::Json);
+    assert!(inv.output.pretty);
+    // Extensions may come first, as with listings; -n is accepted.
+    assert!(matches!(
+        command("--netns blue --json --check -n -f 7"),
+        Command::Check {
+            service: Some(_),
+            ..
+        }
+    ));
+    for (line, message, status) in [
+        (
+            "--check -r 10.0.0.2",
+            "Illegal 'real-server' option with the 'check' command",
+            2,
+        ),
+        (
+            "--check --stats",
+            "Illegal 'stats' option with the 'check' command",
+            2,
+        ),
+        (
+            "--check --watch",
+            "Illegal 'watch' option with the 'check' command",
+            2,
+        ),
+        (
+            "--check --format table",
+            "the '--check' command writes text or JSON (--format text|json)",
+            2,
+        ),
+        (
+            "-L --verbose",
+            "Illegal 'verbose' option with the 'list' command",
+            2,
+        ),
+        ("-L --check", "invalid option `--check'", 2),
+        ("--check --check", "invalid option `--check'", 2),
+    ] {
+        assert_eq!(
+            parse(line),
+            Err(UsageError {
+                message: message.to_string(),
+                exit_code: status
+            }),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn check_is_not_a_restore_line() {
+    offline();
+    assert_eq!(
+        parse_restore_line("ipvsadm", &["--check".to_string()]).map(|_| ()),
+        Err(UsageError {
+            message: "the '--check' command is not allowed in restore input".to_string(),
+            exit_code: 2
+        })
+    );
+}

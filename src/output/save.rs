@@ -95,6 +95,51 @@ pub fn write_save_entry(
     })
 }
 
+/// A resolver that never finds a name: rules written for commands.
+struct Numeric;
+
+impl NameResolver for Numeric {
+    fn host(&self, _: &std::net::IpAddr) -> Option<String> {
+        None
+    }
+    fn service(&self, _: u16, _: &str) -> Option<String> {
+        None
+    }
+}
+
+/// The words that name `svc` in a command, numeric, as `-S` writes them
+/// (`-t 10.0.0.1:80`, `-f 1 -6`).
+pub fn service_words(svc: &Service) -> String {
+    String::from_utf8_lossy(&rule_service_name(svc, true, &Numeric)).into_owned()
+}
+
+/// `ipvsadm -e` of `dest` of `svc` with `weight`, numeric, that keeps
+/// the rest of the real server's settings (`-e` resets what it is not
+/// given: the forwarding method, tunnel options and thresholds).
+pub fn edit_dest_command(svc: &Service, dest: &Dest, weight: i32) -> String {
+    let mut buf = b"ipvsadm -e ".to_vec();
+    buf.extend_from_slice(&rule_service_name(svc, true, &Numeric));
+    buf.extend_from_slice(b" -r ");
+    let proto = service_proto(service_protocol(svc));
+    push_addrport(&mut buf, &dest.addr, dest.port, proto, true, &Numeric);
+    push_dest_options(
+        &mut buf,
+        &Dest {
+            weight,
+            ..dest.clone()
+        },
+    );
+    buf.pop();
+    let mut line = String::from_utf8_lossy(&buf).into_owned();
+    if dest.u_threshold != 0 {
+        line.push_str(&format!(" -x {}", dest.u_threshold));
+    }
+    if dest.l_threshold != 0 {
+        line.push_str(&format!(" -y {}", dest.l_threshold));
+    }
+    line
+}
+
 /// `-t addr:port`, `-u ...`, `--sctp-service ...`, `-f MARK [-6]`.
 fn rule_service_name(svc: &Service, numeric: bool, names: &dyn NameResolver) -> Vec<u8> {
     match svc.id.addr {

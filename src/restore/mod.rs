@@ -152,7 +152,8 @@ fn into_change(inv: Invocation) -> Result<Change, Box<Invocation>> {
         | Command::Save { .. }
         | Command::Help
         | Command::Version
-        | Command::Restore) => return Err(Box::new(Invocation { command, ..inv })),
+        | Command::Restore
+        | Command::Check { .. }) => return Err(Box::new(Invocation { command, ..inv })),
     })
 }
 

@@ -85,6 +85,13 @@ fn watch_loop(
     streams: &mut Streams,
 ) -> io::Result<(i32, Option<String>)> {
     let mut tracker = RateTracker::default();
+    // A listing of services says on every tick when the kernel's
+    // estimator is off, with the namespace's own rates.
+    let mut estimator = if list.what.lists_services() {
+        estimator::EstimatorOff::detect()
+    } else {
+        None
+    };
     let mut tick: u64 = 0;
     let mut last: Option<Instant> = None;
     let services = list.what.lists_services();
@@ -94,6 +101,28 @@ fn watch_loop(
         tick += 1;
         let now = Instant::now();
         let stamp = rfc3339(SystemTime::now());
+        let notice = estimator.as_mut().map(|e| e.line(now));
+        if let Some(screen) = screen.as_deref_mut() {
+            screen.set_notice(notice.clone());
+        } else if let Some(notice) = &notice {
+            // Beside the document in `--json` lines; a comment line
+            // after the stamp line otherwise.
+            if opts.style == OutputStyle::Json {
+                writeln!(streams.stderr, "ipvsadm: {notice}")?;
+            }
+        }
+        let stamp_line = |interval, stamp: &str| {
+            let mut line = stamp_line(interval, stamp);
+            if let Some(notice) = notice
+                .as_deref()
+                .filter(|_| opts.style != OutputStyle::Json)
+            {
+                line.push_str("# ");
+                line.push_str(notice);
+                line.push('\n');
+            }
+            line
+        };
         let interval_ms = last.map(|l| (now - l).as_millis() as u64);
         last = Some(now);
         // What a `--json` tick line says besides its payload.
@@ -219,6 +248,7 @@ fn listing_failure(e: &IpvsError) -> io::Result<(i32, Option<String>)> {
     ))
 }
 
+mod estimator;
 mod ndjson;
 mod screen;
 #[cfg(test)]

@@ -116,6 +116,8 @@ pub struct Screen {
     previous_text: Vec<String>,
     /// `(columns, rows)`; `None` asks the terminal at each frame.
     size: Option<(u16, u16)>,
+    /// A line under the header (the kernel's estimator is off).
+    notice: Option<String>,
 }
 
 /// Enters the alternate screen and hides the cursor.
@@ -139,6 +141,11 @@ impl Screen {
         out.write_all(ENTER)?;
         out.flush()?;
         Ok(Screen::default())
+    }
+
+    /// Shows `notice` under the header from the next frame on.
+    pub(super) fn set_notice(&mut self, notice: Option<String>) {
+        self.notice = notice;
     }
 
     pub(super) fn leave(self, out: &mut dyn Write) -> io::Result<()> {
@@ -171,7 +178,17 @@ impl Screen {
         );
         let (cols, _) = self.size();
         buf.extend_from_slice(clip(&line, cols).as_bytes());
-        buf.extend_from_slice(b"\r\n\r\n");
+        buf.extend_from_slice(b"\r\n");
+        if let Some(notice) = &self.notice {
+            buf.extend_from_slice(clip(notice, cols).as_bytes());
+            buf.extend_from_slice(b"\r\n");
+        }
+        buf.extend_from_slice(b"\r\n");
+    }
+
+    /// Lines the header takes.
+    fn header_lines(&self) -> usize {
+        2 + usize::from(self.notice.is_some())
     }
 
     /// Draws one frame; cells that differ from the last frame's cell of
@@ -219,7 +236,7 @@ impl Screen {
         buf.extend_from_slice(clip(title.trim_end(), cols).as_bytes());
         buf.extend_from_slice(b"\r\n");
         for (n, row) in rows.iter().enumerate() {
-            if n + 4 < height {
+            if n + 2 + self.header_lines() < height {
                 let before = self.previous.get(&row.key);
                 for (i, ((_, width), cell)) in
                     COLUMNS[..shown].iter().zip(&row.cells).enumerate()
@@ -267,7 +284,7 @@ impl Screen {
             .map(str::to_string)
             .collect();
         for (n, line) in lines.iter().enumerate() {
-            if n + 3 >= height {
+            if n + 1 + self.header_lines() >= height {
                 break;
             }
             let changed =

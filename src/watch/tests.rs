@@ -765,3 +765,32 @@ proptest! {
         assert_sane_shares(&conns);
     }
 }
+
+/// With the kernel's estimator off, the full-screen view shows the notice
+/// under its header and one row less.
+#[test]
+fn the_screen_shows_the_estimator_notice_under_its_header() {
+    let rows: Vec<Row> = (0..10)
+        .map(|i| Row {
+            key: i.to_string(),
+            cells: vec![format!("row{i}")],
+        })
+        .collect();
+    let draw = |notice: Option<&str>| {
+        let mut screen = Screen::with_size(200, 8);
+        screen.set_notice(notice.map(String::from));
+        let mut out = Vec::new();
+        screen
+            .draw(&mut out, "T0", Duration::from_secs(2), None, &rows)
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let plain = draw(None);
+    let noted = draw(Some("the kernel's rate estimator does not run"));
+    let lines: Vec<&str> = noted.split("\r\n").collect();
+    assert!(lines[0].ends_with("ipvsadm --watch    T0"), "{noted:?}");
+    assert_eq!(lines[1], "the kernel's rate estimator does not run");
+    assert_eq!(lines[2], "");
+    assert_eq!(plain.matches("row").count(), 4, "{plain:?}");
+    assert_eq!(noted.matches("row").count(), 3, "{noted:?}");
+}

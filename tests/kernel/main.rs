@@ -13,6 +13,7 @@
 mod support;
 
 mod attributes;
+mod check;
 mod cli;
 mod connections;
 mod demo;
@@ -31,6 +32,7 @@ fn main() {
     tests.extend(slice::tests());
     tests.extend(cli::tests());
     tests.extend(demo::tests());
+    tests.extend(check::tests());
     tests.extend(views::tests());
     tests.extend(connections::tests());
     tests.extend(readme::tests());

@@ -1,6 +1,6 @@
 //! Our extension options (`--json`, `--format`, `--pretty`, `--watch`,
-//! `--count`, `--netns`, `--atomic`, `--drain`): how each is taken, and
-//! their legality, checked after ipvsadm's own option loop.
+//! `--count`, `--netns`, `--atomic`, `--drain`, `--verbose`): how each is
+//! taken, and their legality, checked after ipvsadm's own option loop.
 
 use super::*;
 
@@ -82,6 +82,7 @@ impl Entry {
                 self.netns = Some(v.to_string());
             }
             OptId::Atomic => self.atomic = true,
+            OptId::Verbose => self.verbose = true,
             _ => {}
         }
         Ok(())
@@ -96,7 +97,10 @@ impl Entry {
             ExtSlot::Watch,
             ExtSlot::Count,
         ] {
-            if seen(slot) && self.cmd != CmdKind::List {
+            // `--check` reports as text or as one JSON document.
+            let with_check = matches!(slot, ExtSlot::Format | ExtSlot::Pretty)
+                && self.cmd == CmdKind::Check;
+            if seen(slot) && self.cmd != CmdKind::List && !with_check {
                 return Err(fail(format!(
                     "Illegal '{}' option with the '{}' command",
                     slot.name(),
@@ -113,6 +117,22 @@ impl Entry {
         if seen(ExtSlot::Drain) && self.cmd != CmdKind::DelDest {
             return Err(fail(format!(
                 "Illegal 'drain' option with the '{}' command",
+                self.cmd.name()
+            )));
+        }
+        if self.cmd == CmdKind::Check
+            && matches!(
+                self.output.style,
+                OutputStyle::Table | OutputStyle::Prometheus
+            )
+        {
+            return Err(fail(
+                "the '--check' command writes text or JSON (--format text|json)",
+            ));
+        }
+        if seen(ExtSlot::Verbose) && self.cmd != CmdKind::Check {
+            return Err(fail(format!(
+                "Illegal 'verbose' option with the '{}' command",
                 self.cmd.name()
             )));
         }

@@ -15,7 +15,10 @@
 # json (-Ln --json, ours only, run right after each -Ln so the two are
 # compared under the same conditions), watch5 (--watch=0.1 --count=5,
 # ours) and ln5 (five -Ln in a row, ours, alternating with watch5),
-# jwatch5 and json5 (the same with --json); TOOL is ref or ours.
+# jwatch5 and json5 (the same with --json), check (--check, ours; it
+# reports every service, whose address is local to no interface here)
+# and ln2 (two -Ln in a row, ours, alternating with check); TOOL is ref
+# or ours.
 set -u
 RUNS=$1
 shift
@@ -152,6 +155,18 @@ for sc in "$@"; do
 			"for i in 1 2 3 4 5; do $OURS -Ln --json; done"
 		run=$((run + 1))
 	done
+	# --check against two -Ln in a row, alternately.
+	run=1
+	while [ $run -le "$RUNS" ]; do
+		measure "$sc" check ours $run -o $W/out.check -- $OURS --check
+		measure "$sc" ln2 ours $run -o /dev/null -- /bin/sh -c "$OURS -Ln; $OURS -Ln"
+		run=$((run + 1))
+	done
+	case $(tail -n 1 $W/out.check) in
+	'problems found: '*) printf 'C\t%s\tcheck output\tok\t%s\n' "$sc" "$(tail -n 1 $W/out.check)" ;;
+	*) printf 'C\t%s\tcheck output\tFAIL\t%s\n' "$sc" "$(tail -n 1 $W/out.check)" ;;
+	esac
+	rm -f $W/out.check
 	drop_ns
 	NS=
 done
