@@ -87,3 +87,5 @@ complete -c ipvsadm -l tun-remcsum -d 'tunnel encapsulation with remote checksum
 complete -c ipvsadm -s j -l json -d 'list as JSON (same as --format json)'
 complete -c ipvsadm -l pretty -d 'indent JSON output'
 complete -c ipvsadm -l atomic -d 'with -R: undo every change if a line fails'
+complete -c ipvsadm -l replace -d 'with -R: make the table exactly equal to the input'
+complete -c ipvsadm -l dry-run -d 'with -R --replace: print the changes, make none'

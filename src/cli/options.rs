@@ -69,6 +69,9 @@ pub(crate) enum OptId {
     Count,
     Netns,
     Atomic,
+    // Declarative tables (`-R --replace`).
+    Replace,
+    DryRun,
 }
 
 /// How an option takes its value.
@@ -208,6 +211,8 @@ pub(crate) static OPTIONS: &[OptSpec] = &[
     ext("count", &[], Required, OptId::Count, "n", "stop watching after N updates"),
     ext("netns", &[], Required, OptId::Netns, "name|path", "run in that network namespace"),
     ext("atomic", &[], FLAG, OptId::Atomic, "", "with -R: undo every change if a line fails"),
+    ext("replace", &[], FLAG, OptId::Replace, "", "with -R: make the table exactly equal to the input"),
+    ext("dry-run", &[], FLAG, OptId::DryRun, "", "with -R --replace: print the changes, make none"),
 ];
 
 pub(crate) fn find_long(name: &str) -> Option<&'static OptSpec> {
@@ -459,6 +464,11 @@ pub(crate) enum ExtSlot {
     Count,
     Netns,
     Atomic,
+    /// `-j`/`--json`: its own slot, for `-R --replace --dry-run` (the plan
+    /// as JSON) takes it besides `--format json` (the input as JSON).
+    Json,
+    Replace,
+    DryRun,
 }
 
 impl ExtSlot {
@@ -474,18 +484,24 @@ impl ExtSlot {
             ExtSlot::Count => "count",
             ExtSlot::Netns => "netns",
             ExtSlot::Atomic => "atomic",
+            ExtSlot::Json => "format",
+            ExtSlot::Replace => "replace",
+            ExtSlot::DryRun => "dry-run",
         }
     }
 }
 
 pub(crate) fn ext_slot_of(id: OptId) -> Option<ExtSlot> {
     Some(match id {
-        OptId::Json | OptId::Format => ExtSlot::Format,
+        OptId::Format => ExtSlot::Format,
+        OptId::Json => ExtSlot::Json,
         OptId::Pretty => ExtSlot::Pretty,
         OptId::Watch => ExtSlot::Watch,
         OptId::Count => ExtSlot::Count,
         OptId::Netns => ExtSlot::Netns,
         OptId::Atomic => ExtSlot::Atomic,
+        OptId::Replace => ExtSlot::Replace,
+        OptId::DryRun => ExtSlot::DryRun,
         _ => return None,
     })
 }

@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::UsageError;
-use super::command::{Command, Invocation};
+use super::command::{Command, Invocation, RestoreOptions};
 use super::legality::{generic_opt_check, list_conflicts, tunnel_opt_check};
 use super::lexer::{Item, Lexer, Token};
 use super::options::{
@@ -106,6 +106,9 @@ struct Entry {
     output: OutputOptions,
     netns: Option<String>,
     atomic: bool,
+    restore: RestoreOptions,
+    /// What `--format` said (for `-R`, the input's format).
+    format_style: Option<OutputStyle>,
 }
 
 impl Entry {
@@ -148,6 +151,8 @@ impl Entry {
             output: OutputOptions::default(),
             netns: None,
             atomic: false,
+            restore: RestoreOptions::default(),
+            format_style: None,
         }
     }
 
@@ -515,6 +520,7 @@ impl Entry {
             netns: self.netns.clone(),
             output: self.output,
             atomic: self.atomic,
+            restore: self.restore,
         }
     }
 }
@@ -529,6 +535,7 @@ pub(crate) fn bare_list() -> Invocation {
         netns: None,
         output: OutputOptions::default(),
         atomic: false,
+        restore: RestoreOptions::default(),
     }
 }
 

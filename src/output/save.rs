@@ -53,35 +53,7 @@ pub fn write_save_entry(
     with_entry_buffer(|buf| {
         buf.extend_from_slice(b"-A ");
         buf.extend_from_slice(&svc_name);
-        let mut rest = format!(" -s {}", svc.scheduler);
-        if svc.flags.contains(ServiceFlags::PERSISTENT) {
-            rest.push_str(&format!(" -p {}", svc.timeout));
-            match svc.netmask {
-                Netmask::V4(mask) if mask != Ipv4Addr::BROADCAST => {
-                    rest.push_str(&format!(" -M {mask}"));
-                }
-                Netmask::V6(plen) if plen != 128 => {
-                    rest.push_str(&format!(" -M {}", plen as i32))
-                }
-                _ => {}
-            }
-        }
-        // Unlike the listing, the PE is saved even without persistence.
-        if let Some(pe) = svc.pe_name.as_deref().filter(|pe| !pe.is_empty()) {
-            rest.push_str(&format!(" --pe {pe}"));
-        }
-        if svc.flags.contains(ServiceFlags::ONEPACKET) {
-            rest.push_str(" -o");
-        }
-        if has_sched_flags(svc.flags) {
-            // `-s sh -b flag-3` saves as `-b ` with a trailing space, as 1.31.
-            rest.push_str(&format!(
-                " -b {}",
-                sched_flag_names(&svc.scheduler, svc.flags)
-            ));
-        }
-        rest.push('\n');
-        buf.extend_from_slice(rest.as_bytes());
+        push_service_options(buf, svc);
 
         let proto = service_proto(service_protocol(svc));
         for dest in dest_order(dests).into_iter().map(|i| &dests[i]) {
@@ -89,10 +61,97 @@ pub fn write_save_entry(
             buf.extend_from_slice(&svc_name);
             buf.extend_from_slice(b" -r ");
             push_addrport(buf, &dest.addr, dest.port, proto, numeric, names);
-            push_dest_options(buf, dest);
+            push_dest_options(buf, dest, false);
         }
         out.write_all(buf)
     })
+}
+
+/// What a rule line does: `-A`/`-a`, `-E`/`-e` or `-D`/`-d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleCmd {
+    Add,
+    Edit,
+    Del,
+}
+
+/// One change as a `-R` line in the syntax `-S` writes (numeric): a
+/// service (`-A`, `-E` with its settings, `-D`), or a real server of it
+/// (`-a`, `-e` with its settings, `-d`). Unlike `-S`, non-zero thresholds
+/// are written (`-x`, `-y`), so the line sets everything the change does.
+pub fn push_rule(buf: &mut Vec<u8>, cmd: RuleCmd, svc: &Service, dest: Option<&Dest>) {
+    let names = Numeric;
+    let svc_name = rule_service_name(svc, true, &names);
+    let letter: &[u8] = match (cmd, dest.is_some()) {
+        (RuleCmd::Add, false) => b"-A ",
+        (RuleCmd::Edit, false) => b"-E ",
+        (RuleCmd::Del, false) => b"-D ",
+        (RuleCmd::Add, true) => b"-a ",
+        (RuleCmd::Edit, true) => b"-e ",
+        (RuleCmd::Del, true) => b"-d ",
+    };
+    buf.extend_from_slice(letter);
+    buf.extend_from_slice(&svc_name);
+    match (dest, cmd) {
+        (None, RuleCmd::Del) => buf.push(b'\n'),
+        (None, _) => push_service_options(buf, svc),
+        (Some(dest), cmd) => {
+            let proto = service_proto(service_protocol(svc));
+            buf.extend_from_slice(b" -r ");
+            push_addrport(buf, &dest.addr, dest.port, proto, true, &names);
+            if cmd == RuleCmd::Del {
+                buf.push(b'\n');
+            } else {
+                push_dest_options(buf, dest, true);
+            }
+        }
+    }
+}
+
+/// The resolver of numeric rules: it knows no name.
+struct Numeric;
+
+impl NameResolver for Numeric {
+    fn host(&self, _: &std::net::IpAddr) -> Option<String> {
+        None
+    }
+
+    fn service(&self, _: u16, _: &str) -> Option<String> {
+        None
+    }
+}
+
+/// ` -s wlc -p 360 ...` and the newline.
+fn push_service_options(buf: &mut Vec<u8>, svc: &Service) {
+    let mut rest = format!(" -s {}", svc.scheduler);
+    if svc.flags.contains(ServiceFlags::PERSISTENT) {
+        rest.push_str(&format!(" -p {}", svc.timeout));
+        match svc.netmask {
+            Netmask::V4(mask) if mask != Ipv4Addr::BROADCAST => {
+                rest.push_str(&format!(" -M {mask}"));
+            }
+            Netmask::V6(plen) if plen != 128 => {
+                rest.push_str(&format!(" -M {}", plen as i32))
+            }
+            _ => {}
+        }
+    }
+    // Unlike the listing, the PE is saved even without persistence.
+    if let Some(pe) = svc.pe_name.as_deref().filter(|pe| !pe.is_empty()) {
+        rest.push_str(&format!(" --pe {pe}"));
+    }
+    if svc.flags.contains(ServiceFlags::ONEPACKET) {
+        rest.push_str(" -o");
+    }
+    if has_sched_flags(svc.flags) {
+        // `-s sh -b flag-3` saves as `-b ` with a trailing space, as 1.31.
+        rest.push_str(&format!(
+            " -b {}",
+            sched_flag_names(&svc.scheduler, svc.flags)
+        ));
+    }
+    rest.push('\n');
+    buf.extend_from_slice(rest.as_bytes());
 }
 
 /// `-t addr:port`, `-u ...`, `--sctp-service ...`, `-f MARK [-6]`.
@@ -130,8 +189,9 @@ fn rule_service_name(svc: &Service, numeric: bool, names: &dyn NameResolver) -> 
     }
 }
 
-/// ` -m -w 1`, plus the tunnel options of `-i` dests, and the newline.
-fn push_dest_options(buf: &mut Vec<u8>, dest: &Dest) {
+/// ` -m -w 1`, plus the tunnel options of `-i` dests, non-zero
+/// thresholds when `thresholds` (`-S` never writes them), and the newline.
+fn push_dest_options(buf: &mut Vec<u8>, dest: &Dest, thresholds: bool) {
     // Only masquerading and tunnelling have their own switch; 1.31 saves
     // every other method (local node, bypass) as `-g`.
     let switch: &[u8] = match dest.fwd {
@@ -154,6 +214,10 @@ fn push_dest_options(buf: &mut Vec<u8>, dest: &Dest) {
             (_, None) => String::new(),
         };
         buf.extend_from_slice(tunnel.as_bytes());
+    }
+    if thresholds && (dest.u_threshold != 0 || dest.l_threshold != 0) {
+        let x = format!(" -x {} -y {}", dest.u_threshold, dest.l_threshold);
+        buf.extend_from_slice(x.as_bytes());
     }
     buf.push(b'\n');
 }
