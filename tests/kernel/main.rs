@@ -15,6 +15,7 @@ mod support;
 mod attributes;
 mod cli;
 mod connections;
+mod declarative;
 mod demo;
 mod differential;
 mod harness;
@@ -30,6 +31,7 @@ fn main() {
     tests.extend(slice::tests());
     tests.extend(cli::tests());
     tests.extend(demo::tests());
+    tests.extend(declarative::tests());
     tests.extend(views::tests());
     tests.extend(connections::tests());
     tests.extend(readme::tests());
