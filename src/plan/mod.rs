@@ -24,8 +24,9 @@
 //! that may replace them exists. A [`Step::DelDest`] is a step of its own,
 //! so an applier can hand it to something gentler than a delete.
 
-use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::backend::Change;
 use crate::model::{
@@ -143,7 +144,7 @@ pub fn dest_key(d: &Dest) -> (IpAddr, u16) {
 /// services and real servers are unique by identity), in a safe order.
 /// Equal tables give no step.
 pub fn plan(current: &[ServiceEntry], desired: &[ServiceEntry]) -> Vec<Step> {
-    let by_id: HashMap<ServiceId, &ServiceEntry> =
+    let by_id: FxHashMap<ServiceId, &ServiceEntry> =
         current.iter().map(|e| (e.service.id, e)).collect();
     let mut steps = Vec::new();
     for want in desired {
@@ -163,11 +164,10 @@ pub fn plan(current: &[ServiceEntry], desired: &[ServiceEntry]) -> Vec<Step> {
                 after: svc.clone(),
             });
         }
-        let had: HashMap<(IpAddr, u16), &Dest> =
-            have.dests.iter().map(|d| (dest_key(d), d)).collect();
+        let had = Lookup::new(&have.dests);
         let mut edits = Vec::new();
         for d in &want.dests {
-            match had.get(&dest_key(d)) {
+            match had.get(dest_key(d)) {
                 None => steps.push(Step::AddDest(svc.clone(), d.clone())),
                 Some(old) if !same_dest_settings(old, d) => edits.push(Step::EditDest {
                     service: svc.clone(),
@@ -178,15 +178,15 @@ pub fn plan(current: &[ServiceEntry], desired: &[ServiceEntry]) -> Vec<Step> {
             }
         }
         steps.extend(edits);
-        let wanted: HashSet<(IpAddr, u16)> = want.dests.iter().map(dest_key).collect();
+        let wanted = Lookup::new(&want.dests);
         steps.extend(
             have.dests
                 .iter()
-                .filter(|d| !wanted.contains(&dest_key(d)))
+                .filter(|d| wanted.get(dest_key(d)).is_none())
                 .map(|d| Step::DelDest(svc.clone(), d.clone())),
         );
     }
-    let wanted: HashSet<ServiceId> = desired.iter().map(|e| e.service.id).collect();
+    let wanted: FxHashSet<ServiceId> = desired.iter().map(|e| e.service.id).collect();
     steps.extend(
         current
             .iter()
@@ -194,6 +194,32 @@ pub fn plan(current: &[ServiceEntry], desired: &[ServiceEntry]) -> Vec<Step> {
             .map(|e| Step::DelService(e.service.clone())),
     );
     steps
+}
+
+/// The real servers of one service by address and port: a scan when they
+/// are few (the usual case, and cheaper than hashing), else a map.
+enum Lookup<'a> {
+    Few(&'a [Dest]),
+    Many(FxHashMap<(IpAddr, u16), &'a Dest>),
+}
+
+impl<'a> Lookup<'a> {
+    const FEW: usize = 16;
+
+    fn new(dests: &'a [Dest]) -> Lookup<'a> {
+        if dests.len() <= Self::FEW {
+            Lookup::Few(dests)
+        } else {
+            Lookup::Many(dests.iter().map(|d| (dest_key(d), d)).collect())
+        }
+    }
+
+    fn get(&self, key: (IpAddr, u16)) -> Option<&'a Dest> {
+        match self {
+            Lookup::Few(dests) => dests.iter().find(|d| dest_key(d) == key),
+            Lookup::Many(map) => map.get(&key).copied(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,14 +13,17 @@
 //!   lines (with `--atomic`, all or nothing), and one line on standard
 //!   output says what was done, or that the table already matched.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io;
 use std::net::IpAddr;
 
 use super::{Applier, Origin, UndoLog, parse_lines, roll_back};
+use rustc_hash::FxHashMap;
+
+use crate::backend::IpvsBackend;
 use crate::cli::{Command, RestoreOptions};
 use crate::listing;
-use crate::model::{ServiceEntry, ServiceId};
+use crate::model::{Dest, ServiceEntry, ServiceId};
 use crate::output::save::{RuleCmd, push_rule};
 use crate::plan::{self, Counts, Step};
 use crate::render::json;
@@ -57,7 +60,7 @@ pub(super) fn run(
             return Ok(EXIT_USAGE);
         }
     };
-    let current = match listing::read_table(session.ipvs, false) {
+    let current = match read_current(session.ipvs) {
         Ok(table) => table,
         Err(e) => {
             writeln!(
@@ -98,6 +101,26 @@ pub(super) fn run(
         return Ok(0);
     }
     apply(session, atomic, current, &steps, rules, streams)
+}
+
+/// The kernel's table, services in ipvsadm's order, read as `-S` reads it
+/// (one service's real servers at a time, into one reused vector), each
+/// service's real servers then kept in a vector of their number.
+fn read_current(ipvs: &mut dyn IpvsBackend) -> Result<Vec<ServiceEntry>, String> {
+    let services = listing::read_services(ipvs, false).map_err(|e| e.to_string())?;
+    let mut table = Vec::with_capacity(services.len());
+    listing::for_each_entry(ipvs, services, |e| {
+        table.push(ServiceEntry {
+            service: e.service.clone(),
+            dests: e.dests.clone(),
+        });
+        Ok(())
+    })
+    .map_err(|e| match e {
+        listing::ListingError::Kernel(e) => e.to_string(),
+        listing::ListingError::Output(e) => e.to_string(),
+    })?;
+    Ok(table)
 }
 
 /// The `-R` line of a step, without its newline.
@@ -205,8 +228,11 @@ fn desired_table(
 ) -> Result<Vec<ServiceEntry>, Vec<(usize, String)>> {
     let mut table: Vec<ServiceEntry> = Vec::new();
     // Where each service is in `table`, and the line that gave it.
-    let mut services: HashMap<ServiceId, (usize, usize)> = HashMap::new();
-    let mut dests: HashMap<(ServiceId, IpAddr, u16), usize> = HashMap::new();
+    let mut services: FxHashMap<ServiceId, (usize, usize)> = FxHashMap::default();
+    // Every real server with its service's place in `table` and its line,
+    // in one vector: one growing vector per service would cost a table of
+    // a hundred thousand real servers several times its size in memory.
+    let mut dests: Vec<(usize, usize, Dest)> = Vec::new();
     let mut errors = Vec::new();
     for (line, parsed) in parse_lines(argv0, input) {
         let inv = match parsed {
@@ -217,12 +243,13 @@ fn desired_table(
             }
         };
         match inv.command {
-            Command::AddService(svc) => match services.get(&svc.id) {
-                Some(&(_, first)) => {
+            Command::AddService(svc) => match services.entry(svc.id) {
+                Entry::Occupied(first) => {
+                    let first = first.get().1;
                     errors.push((line, format!("the service of line {first} again")));
                 }
-                None => {
-                    services.insert(svc.id, (table.len(), line));
+                Entry::Vacant(place) => {
+                    place.insert((table.len(), line));
                     table.push(ServiceEntry {
                         service: svc,
                         dests: Vec::new(),
@@ -230,24 +257,22 @@ fn desired_table(
                 }
             },
             Command::AddDest(svc, dest) => {
-                let Some(&(i, _)) = services.get(&svc.id) else {
-                    errors.push((
-                        line,
-                        "a real server of a service no -A line before it gives"
-                            .to_string(),
-                    ));
-                    continue;
-                };
-                match dests.get(&(svc.id, dest.addr, dest.port)) {
-                    Some(first) => errors
-                        .push((line, format!("the real server of line {first} again"))),
-                    None => {
-                        dests.insert((svc.id, dest.addr, dest.port), line);
-                        if let Some(entry) = table.get_mut(i) {
-                            entry.dests.push(dest);
+                // Real servers mostly follow their service: try it first.
+                let i = match table.last() {
+                    Some(last) if last.service.id == svc.id => table.len() - 1,
+                    _ => match services.get(&svc.id) {
+                        Some(&(i, _)) => i,
+                        None => {
+                            errors.push((
+                                line,
+                                "a real server of a service no -A line before it gives"
+                                    .to_string(),
+                            ));
+                            continue;
                         }
-                    }
-                }
+                    },
+                };
+                dests.push((i, line, dest));
             }
             _ => errors.push((
                 line,
@@ -255,9 +280,36 @@ fn desired_table(
             )),
         }
     }
+    drop(services);
+    // Each service's real servers, in input order; one given twice is an
+    // error on its second line.
+    dests.sort_by_key(|(i, line, _)| (*i, *line));
+    let mut counts = vec![0usize; table.len()];
+    for (i, _, _) in &dests {
+        if let Some(n) = counts.get_mut(*i) {
+            *n += 1;
+        }
+    }
+    for (entry, n) in table.iter_mut().zip(counts) {
+        entry.dests.reserve_exact(n);
+    }
+    let mut seen: FxHashMap<(IpAddr, u16), usize> = FxHashMap::default();
+    let mut current = usize::MAX;
+    for (i, line, d) in dests {
+        if i != current {
+            seen.clear();
+            current = i;
+        }
+        if let Some(first) = seen.insert((d.addr, d.port), line) {
+            errors.push((line, format!("the real server of line {first} again")));
+        } else if let Some(entry) = table.get_mut(i) {
+            entry.dests.push(d);
+        }
+    }
     if errors.is_empty() {
         Ok(table)
     } else {
+        errors.sort_by_key(|(line, _)| *line);
         Err(errors)
     }
 }
