@@ -67,6 +67,47 @@ pub fn write_save_entry(
     })
 }
 
+/// Whether the lines `-S` writes of `svc` and `dests` say every setting
+/// they have, so that `-R` of them makes the same service and real servers
+/// (settings the kernel ignores aside): not when a real server has
+/// thresholds (`-S` does not write them), a forwarding method `-S` writes
+/// as `-g` (local node, bypass), an unnamed tunnel type or an IPIP tunnel
+/// with checksum flags; nor when the service has a protocol without an
+/// option or a flag without a name (`sh`'s and `mh`'s third scheduler
+/// flag, unknown bits).
+pub fn says_everything(svc: &Service, dests: &[Dest]) -> bool {
+    let mut named = ServiceFlags::PERSISTENT
+        | ServiceFlags::HASHED
+        | ServiceFlags::ONEPACKET
+        | ServiceFlags::SCHED1
+        | ServiceFlags::SCHED2;
+    if !matches!(svc.scheduler.as_str(), "sh" | "mh") {
+        named |= ServiceFlags::SCHED3;
+    }
+    let protocol_named = !matches!(
+        svc.id.addr,
+        ServiceAddr::Inet {
+            protocol: Protocol::Other(_),
+            ..
+        }
+    );
+    named.contains(svc.flags)
+        && protocol_named
+        && dests.iter().all(|d| {
+            d.u_threshold == 0
+                && d.l_threshold == 0
+                && match d.fwd {
+                    FwdMethod::Masq | FwdMethod::Route => true,
+                    FwdMethod::Tunnel => match d.tun_type {
+                        TunnelType::Ipip => d.tun_flags.is_empty(),
+                        TunnelType::Gue | TunnelType::Gre => true,
+                        TunnelType::Other(_) => false,
+                    },
+                    _ => false,
+                }
+        })
+}
+
 /// What a rule line does: `-A`/`-a`, `-E`/`-e` or `-D`/`-d`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleCmd {

@@ -24,7 +24,7 @@ use crate::backend::IpvsBackend;
 use crate::cli::{Command, RestoreOptions};
 use crate::listing;
 use crate::model::{Dest, ServiceEntry, ServiceId};
-use crate::output::save::{RuleCmd, push_rule};
+use crate::output::save::{self, RuleCmd, push_rule};
 use crate::plan::{self, Counts, Step};
 use crate::render::json;
 use crate::session::{EXIT_KERNEL, EXIT_USAGE, Session, Streams};
@@ -40,6 +40,15 @@ pub(super) fn run(
     origin: &Origin,
     streams: &mut Streams,
 ) -> io::Result<i32> {
+    if is_own_save(session, input) {
+        if !options.dry_run {
+            writeln!(
+                streams.stdout,
+                "replace: no changes, the table already matches"
+            )?;
+        }
+        return Ok(0);
+    }
     let desired = match desired_table(&session.argv0, input) {
         Ok(table) => table,
         Err(errors) => {
@@ -101,6 +110,38 @@ pub(super) fn run(
         return Ok(0);
     }
     apply(session, atomic, current, &steps, rules, streams)
+}
+
+/// Whether `input` is, byte for byte, what `-Sn` writes of the kernel's
+/// table, in lines that say every setting the plan compares
+/// ([`save::says_everything`]): then there is nothing to do, known without
+/// parsing a line, and checking a table against a file `-Sn` saved (the
+/// usual check for drift) costs one `-Sn`. The table is read as `-S` reads
+/// it, up to the first service whose lines differ; whatever goes wrong
+/// leaves the answer to the plan.
+fn is_own_save(session: &mut Session, input: &[u8]) -> bool {
+    let Ok(services) = listing::read_services(session.ipvs, false) else {
+        return false;
+    };
+    let mut rest = input;
+    let mut lines = Vec::new();
+    let names = session.names;
+    let differs = || io::Error::other("differs");
+    let compared = listing::for_each_entry(session.ipvs, services, |e| {
+        if !save::says_everything(&e.service, &e.dests) {
+            return Err(differs());
+        }
+        lines.clear();
+        save::write_save_entry(&mut lines, &e.service, &e.dests, true, names)?;
+        match rest.strip_prefix(lines.as_slice()) {
+            Some(after) => {
+                rest = after;
+                Ok(())
+            }
+            None => Err(differs()),
+        }
+    });
+    compared.is_ok() && rest.is_empty()
 }
 
 /// The kernel's table, services in ipvsadm's order, read as `-S` reads it

@@ -431,3 +431,61 @@ fn the_json_plan_has_each_change_with_its_settings_before_and_after() {
     assert_eq!(doc["counts"]["total"], 8);
     assert_eq!(doc["counts"]["real_servers_deleted"], 1);
 }
+
+#[test]
+fn a_save_that_leaves_out_a_setting_is_not_taken_as_no_change() {
+    // `-S` writes no thresholds: its lines of a real server with some
+    // describe one without, and the plan sets them to 0.
+    let mut t = current();
+    for (_, dests) in &mut t.services {
+        for d in dests {
+            if d.addr == std::net::IpAddr::from([10, 0, 1, 3]) {
+                d.u_threshold = 100;
+                d.l_threshold = 10;
+            }
+        }
+    }
+    let input = save(&mut t);
+    let out = restore(&mut t, false, DRY_RUN, &input);
+    assert_eq!(
+        (out.status, out.stdout.as_str(), out.stderr.as_str()),
+        (1, "-e -u 10.0.0.2:53 -r 10.0.1.3:53 -g -w 1\n", "")
+    );
+    let out = restore(&mut t, false, REPLACE, &input);
+    assert_eq!(out.status, 0);
+    let out = restore(&mut t, false, DRY_RUN, &input);
+    assert_eq!((out.status, out.stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn a_save_of_the_table_is_no_change_for_replace_too() {
+    let mut t = current();
+    let input = save(&mut t);
+    let out = restore(&mut t, false, REPLACE, &input);
+    assert_eq!(
+        (out.status, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "replace: no changes, the table already matches\n", "")
+    );
+    // One line more, or one less, is a change.
+    let out = restore(
+        &mut t,
+        false,
+        DRY_RUN,
+        &format!("{input}-A -t 10.9.9.9:80 -s rr\n"),
+    );
+    assert_eq!(
+        (out.status, out.stdout.as_str()),
+        (1, "-A -t 10.9.9.9:80 -s rr\n")
+    );
+    let lines: Vec<&str> = input.lines().collect();
+    assert_eq!(
+        lines[lines.len() - 2..],
+        ["-A -f 7 -s lc", "-a -f 7 -r 10.0.1.4:0 -g -w 1"]
+    );
+    let fewer: String = lines[..lines.len() - 2]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let out = restore(&mut t, false, DRY_RUN, &fewer);
+    assert_eq!((out.status, out.stdout.as_str()), (1, "-D -f 7\n"));
+}
