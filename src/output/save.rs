@@ -71,10 +71,11 @@ pub fn write_save_entry(
 /// they have, so that `-R` of them makes the same service and real servers
 /// (settings the kernel ignores aside): not when a real server has
 /// thresholds (`-S` does not write them), a forwarding method `-S` writes
-/// as `-g` (local node, bypass), an unnamed tunnel type or an IPIP tunnel
-/// with checksum flags; nor when the service has a protocol without an
-/// option or a flag without a name (`sh`'s and `mh`'s third scheduler
-/// flag, unknown bits).
+/// as `-g` (local node, bypass), an unnamed tunnel type, an IPIP tunnel
+/// with checksum flags, or is routed or tunnelled to a port other than its
+/// service's (`-R` gives such a server the service's port); nor when the
+/// service has a protocol without an option or a flag without a name
+/// (`sh`'s and `mh`'s third scheduler flag, unknown bits).
 pub fn says_everything(svc: &Service, dests: &[Dest]) -> bool {
     let mut named = ServiceFlags::PERSISTENT
         | ServiceFlags::HASHED
@@ -84,18 +85,19 @@ pub fn says_everything(svc: &Service, dests: &[Dest]) -> bool {
     if !matches!(svc.scheduler.as_str(), "sh" | "mh") {
         named |= ServiceFlags::SCHED3;
     }
-    let protocol_named = !matches!(
-        svc.id.addr,
-        ServiceAddr::Inet {
-            protocol: Protocol::Other(_),
-            ..
+    let (protocol_named, port) = match svc.id.addr {
+        ServiceAddr::Inet { protocol, port, .. } => {
+            (!matches!(protocol, Protocol::Other(_)), Some(port))
         }
-    );
+        ServiceAddr::Fwmark(_) => (true, None),
+    };
     named.contains(svc.flags)
         && protocol_named
         && dests.iter().all(|d| {
+            let port_kept = d.fwd == FwdMethod::Masq || port.is_none_or(|p| p == d.port);
             d.u_threshold == 0
                 && d.l_threshold == 0
+                && port_kept
                 && match d.fwd {
                     FwdMethod::Masq | FwdMethod::Route => true,
                     FwdMethod::Tunnel => match d.tun_type {

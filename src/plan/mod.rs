@@ -223,4 +223,4 @@ impl<'a> Lookup<'a> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -13,7 +13,7 @@ use crate::model::{
 /// persistence settings of a service without persistence, the tunnel
 /// settings of a server that is no tunnel, counters. Two tables are the
 /// same table when their normal forms are equal.
-fn normal(table: &[ServiceEntry]) -> Vec<(Service, Vec<Dest>)> {
+pub(crate) fn normal(table: &[ServiceEntry]) -> Vec<(Service, Vec<Dest>)> {
     let mut out: Vec<(Service, Vec<Dest>)> = table
         .iter()
         .map(|e| {
@@ -166,7 +166,7 @@ fn dest(family: Family, host: u8) -> impl Strategy<Value = Dest> {
 
 /// A table over a small universe of services and real servers, so that
 /// two tables share some of them.
-fn table() -> impl Strategy<Value = Vec<ServiceEntry>> {
+pub(crate) fn table() -> impl Strategy<Value = Vec<ServiceEntry>> {
     prop::sample::subsequence(ids(), 0..=ids().len())
         .prop_flat_map(|chosen| {
             chosen
@@ -186,7 +186,7 @@ fn table() -> impl Strategy<Value = Vec<ServiceEntry>> {
         .prop_shuffle()
 }
 
-fn fake_of(table: &[ServiceEntry]) -> FakeIpvs {
+pub(crate) fn fake_of(table: &[ServiceEntry]) -> FakeIpvs {
     FakeIpvs {
         services: table
             .iter()

@@ -1,4 +1,7 @@
+use proptest::prelude::*;
+
 use crate::cli::RestoreOptions;
+use crate::plan::tests::{fake_of, normal, table};
 use crate::fake::FakeIpvs;
 use crate::listing;
 use crate::model::{Info, Stats};
@@ -488,4 +491,73 @@ fn a_save_of_the_table_is_no_change_for_replace_too() {
         .collect();
     let out = restore(&mut t, false, DRY_RUN, &fewer);
     assert_eq!((out.status, out.stdout.as_str()), (1, "-D -f 7\n"));
+}
+
+/// `t` without what `-R` refuses to make (one-packet scheduling of a
+/// service that is not UDP), so that its `-S` lines restore it.
+fn expressible(mut t: Vec<crate::model::ServiceEntry>) -> Vec<crate::model::ServiceEntry> {
+    for e in &mut t {
+        let udp = matches!(
+            e.service.id.addr,
+            crate::model::ServiceAddr::Inet {
+                protocol: crate::model::Protocol::Udp,
+                ..
+            }
+        );
+        if !udp {
+            e.service.flags -= crate::model::ServiceFlags::ONEPACKET;
+        }
+    }
+    t
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The dry run's lines, restored with plain `-R`, make the table the
+    /// one `--replace` makes: the input's.
+    #[test]
+    fn a_restore_of_the_printed_plan_makes_the_desired_table(
+        current in table(),
+        desired in table().prop_map(expressible),
+    ) {
+        let mut wanted = fake_of(&desired);
+        let input = save(&mut wanted);
+        let mut t = fake_of(&current);
+        let dry = restore(&mut t, false, DRY_RUN, &input);
+        prop_assert_eq!(dry.stderr.as_str(), "");
+        prop_assert_eq!(dry.status, if dry.stdout.is_empty() { 0 } else { 1 });
+        let out = restore(&mut t, false, RestoreOptions::default(), &dry.stdout);
+        prop_assert_eq!((out.status, out.stderr.as_str()), (0, ""), "{}", dry.stdout);
+        let mut fresh = FakeIpvs::default();
+        restore(&mut fresh, false, RestoreOptions::default(), &input);
+        let made = listing::read_table(&mut t, true).unwrap();
+        let restored = listing::read_table(&mut fresh, true).unwrap();
+        prop_assert_eq!(normal(&made), normal(&restored));
+        let again = restore(&mut t, false, DRY_RUN, &input);
+        prop_assert_eq!((again.status, again.stdout.as_str()), (0, ""));
+    }
+
+    /// The table document read back is the table: the reader's keys are
+    /// the writer's.
+    #[test]
+    fn the_json_document_reads_back_as_the_table(t in table()) {
+        let mut fake = fake_of(&t);
+        let doc = json_of(&mut fake);
+        let read = json::input::read_table(doc.as_bytes()).unwrap();
+        prop_assert_eq!(normal(&read), normal(&t));
+    }
+
+    /// A table's own `-Sn` is no change exactly when parsing it and
+    /// planning says so: the shortcut never hides a difference.
+    #[test]
+    fn the_own_save_shortcut_agrees_with_the_plan(t in table().prop_map(expressible)) {
+        let mut fake = fake_of(&t);
+        let input = save(&mut fake);
+        let current = listing::read_table(&mut fake, false).unwrap();
+        let desired = super::desired_table("ipvsadm", input.as_bytes()).unwrap();
+        let planned = crate::plan::plan(&current, &desired);
+        let out = restore(&mut fake, false, DRY_RUN, &input);
+        prop_assert_eq!(out.status == 0, planned.is_empty(), "{}", out.stdout);
+    }
 }
