@@ -1,11 +1,11 @@
 use proptest::prelude::*;
 
 use crate::cli::RestoreOptions;
-use crate::plan::tests::{fake_of, normal, table};
 use crate::fake::FakeIpvs;
 use crate::listing;
 use crate::model::{Info, Stats};
 use crate::output::save::write_save_entry;
+use crate::plan::tests::{fake_of, normal, table};
 use crate::render::json;
 use crate::resolve::FakeResolver;
 use crate::restore::run_with;
@@ -495,7 +495,9 @@ fn a_save_of_the_table_is_no_change_for_replace_too() {
 
 /// `t` without what `-R` refuses to make (one-packet scheduling of a
 /// service that is not UDP), so that its `-S` lines restore it.
-fn expressible(mut t: Vec<crate::model::ServiceEntry>) -> Vec<crate::model::ServiceEntry> {
+fn expressible(
+    mut t: Vec<crate::model::ServiceEntry>,
+) -> Vec<crate::model::ServiceEntry> {
     for e in &mut t {
         let udp = matches!(
             e.service.id.addr,
