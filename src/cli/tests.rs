@@ -1229,3 +1229,39 @@ fn host_and_service_names() {
         );
     }
 }
+
+#[test]
+fn restore_takes_replace_dry_run_and_formats() {
+    let restore = |line: &str| {
+        let inv = ok(line);
+        assert_eq!(inv.command, Command::Restore, "{line}");
+        inv.restore
+    };
+    assert_eq!(restore("-R"), RestoreOptions::default());
+    assert_eq!(
+        restore("-R --replace"),
+        RestoreOptions {
+            replace: true,
+            ..RestoreOptions::default()
+        }
+    );
+    assert_eq!(
+        restore("--format json -R --replace --dry-run --json --pretty"),
+        RestoreOptions {
+            replace: true,
+            dry_run: true,
+            json_input: true,
+            json_plan: true,
+            pretty: true,
+        }
+    );
+    assert_eq!(
+        restore("-R --format json"),
+        RestoreOptions {
+            json_input: true,
+            ..RestoreOptions::default()
+        }
+    );
+    assert!(!restore("-R --format text --replace").json_input);
+    assert!(ok("-R --replace --atomic").atomic);
+}
