@@ -113,7 +113,7 @@ fn setting_flags(s: &Service) -> ServiceFlags {
 
 /// Whether two services with the same identity have the same settings.
 pub fn same_service_settings(a: &Service, b: &Service) -> bool {
-    let pe = |s: &Service| s.pe_name.clone().filter(|p| !p.is_empty());
+    let pe = |s: &Service| s.pe_name.filter(|p| !p.is_empty());
     let persistent = setting_flags(a).contains(ServiceFlags::PERSISTENT);
     a.scheduler == b.scheduler
         && setting_flags(a) == setting_flags(b)

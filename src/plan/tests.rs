@@ -6,7 +6,7 @@ use super::*;
 use crate::backend::IpvsBackend;
 use crate::fake::FakeIpvs;
 use crate::model::{
-    Family, Netmask, Protocol, ServiceAddr, Stats, TunnelFlags, TunnelType,
+    Family, Netmask, Protocol, ServiceAddr, ShortName, Stats, TunnelFlags, TunnelType,
 };
 
 /// What the kernel does not use, cleared: the flag it adds itself, the
@@ -105,7 +105,7 @@ fn service(id: ServiceId) -> impl Strategy<Value = Service> {
                 };
                 Service {
                     id,
-                    scheduler: sched.to_string(),
+                    scheduler: ShortName::literal(sched),
                     pe_name: None,
                     flags,
                     timeout: if persistent { timeout } else { 0 },
@@ -291,7 +291,7 @@ fn a_changed_setting_is_one_edit() {
     let id = ids()[0];
     let svc = Service {
         id,
-        scheduler: "wlc".into(),
+        scheduler: ShortName::literal("wlc"),
         pe_name: None,
         flags: ServiceFlags::HASHED,
         timeout: 0,
@@ -319,7 +319,7 @@ fn a_changed_setting_is_one_edit() {
         dests: vec![d.clone()],
     }];
     let mut desired = current.clone();
-    desired[0].service.scheduler = "rr".into();
+    desired[0].service.scheduler = ShortName::literal("rr");
     desired[0].service.flags = ServiceFlags::empty();
     desired[0].dests[0].weight = 5;
     let steps = plan(&current, &desired);

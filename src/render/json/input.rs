@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::model::{
     Dest, Family, FwdMethod, Netmask, Protocol, Service, ServiceAddr, ServiceEntry,
-    ServiceFlags, ServiceId, Stats, TunnelFlags, TunnelType,
+    ServiceFlags, ServiceId, ShortName, Stats, TunnelFlags, TunnelType,
 };
 use crate::name_table;
 
@@ -93,6 +93,17 @@ fn family(af: &str) -> Result<Family, String> {
     }
 }
 
+/// A scheduler's or persistence engine's name, which the kernel holds in
+/// a field of [`ShortName::CAPACITY`] bytes.
+fn short_name(key: &str, text: &str) -> Result<ShortName, String> {
+    ShortName::new(text).ok_or_else(|| {
+        format!(
+            "{key} `{text}' is longer than {} bytes",
+            ShortName::CAPACITY
+        )
+    })
+}
+
 /// The name JSON writes for a value of `T`, or its number as a string.
 fn by_name_or_number<T: Copy>(
     text: &str,
@@ -143,8 +154,11 @@ impl ServiceIn {
         };
         Ok(Service {
             id: ServiceId { family, addr },
-            scheduler: self.sched_name.clone(),
-            pe_name: self.pe_name.clone().filter(|p| !p.is_empty()),
+            scheduler: short_name("sched_name", &self.sched_name)?,
+            pe_name: match self.pe_name.as_deref() {
+                None | Some("") => None,
+                Some(pe) => Some(short_name("pe_name", pe)?),
+            },
             flags: ServiceFlags::from_bits_retain(self.flags_raw) - ServiceFlags::HASHED,
             timeout: self.timeout,
             netmask,

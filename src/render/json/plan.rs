@@ -18,7 +18,7 @@ use serde::{Serialize, Serializer};
 
 use super::{
     Addr, JsonRealServer, JsonService, NameOrNumber, SCHEMA_VERSION, SchedFlagNames,
-    ServiceFlagNames, TunnelFlagNames,
+    SchemaName, ServiceFlagNames, TunnelFlagNames,
 };
 use crate::model::{Dest, Service};
 use crate::plan::{Counts, Step};
@@ -45,7 +45,7 @@ pub struct JsonChange<'a> {
 /// What identifies a service.
 #[derive(Serialize)]
 pub struct JsonServiceKey {
-    pub af: &'static str,
+    pub af: SchemaName,
     pub protocol: Option<NameOrNumber>,
     pub addr: Option<Addr>,
     pub port: Option<u16>,
@@ -55,7 +55,7 @@ pub struct JsonServiceKey {
 /// What identifies a real server within its service.
 #[derive(Serialize)]
 pub struct JsonRealServerKey {
-    pub af: &'static str,
+    pub af: SchemaName,
     pub addr: Addr,
     pub port: u16,
 }
@@ -89,7 +89,7 @@ pub struct JsonServiceSettings<'a> {
 
 #[derive(Serialize)]
 pub struct JsonRealServerSettings {
-    pub fwd_method: &'static str,
+    pub fwd_method: SchemaName,
     pub fwd_method_raw: u32,
     pub weight: i32,
     pub u_threshold: u32,
