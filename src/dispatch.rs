@@ -22,7 +22,9 @@ pub fn execute(
     streams: &mut Streams,
 ) -> io::Result<i32> {
     match &inv.command {
-        Command::Restore => restore::run(session, inv.atomic, streams, execute_command),
+        Command::Restore => {
+            restore::run_with(session, inv.atomic, inv.restore, streams, execute_command)
+        }
         cmd => execute_command(session, cmd, inv, streams),
     }
 }

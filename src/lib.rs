@@ -25,6 +25,7 @@ pub mod name_table;
 pub mod netlink;
 pub mod netns;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod resolve;
 pub mod restore;

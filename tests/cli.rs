@@ -261,7 +261,6 @@ fn output_options_only_go_with_listings() {
             "delete-service",
         ),
         (&["-C", "--watch"], "watch", "flush"),
-        (&["-R", "--json"], "format", "restore"),
         // --drain goes with -d only.
         (
             &["-a", "-t", "10.0.0.1:80", "-r", "10.0.0.2", "--drain"],
@@ -269,6 +268,13 @@ fn output_options_only_go_with_listings() {
             "add-server",
         ),
         (&["-L", "--drain=5"], "drain", "list"),
+        (&["-R", "--watch"], "watch", "restore"),
+        (&["-L", "--replace"], "replace", "list"),
+        (
+            &["-a", "-t", "10.0.0.1:80", "-r", "10.0.0.2", "--dry-run"],
+            "dry-run",
+            "add-server",
+        ),
     ];
     for (args, option, command) in cases {
         let (out, err, rc) = run(args);
@@ -280,6 +286,55 @@ fn output_options_only_go_with_listings() {
                     .as_str(),
                 2
             ),
+            "ipvsadm {args:?}"
+        );
+    }
+}
+
+/// `-R`'s own extensions: `--replace`, `--dry-run` (with `--replace`),
+/// `--format text|json` for the input, `--json` (with `--dry-run`) for the
+/// plan; anything else refused before the table is touched, exit 2.
+#[test]
+fn restore_options_go_together_or_are_refused() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-R", "--dry-run"],
+            "The 'dry-run' option needs the 'replace' option",
+        ),
+        (
+            &["-R", "--json"],
+            "The 'json' option with -R needs the 'dry-run' option (use '--format json' for JSON input)",
+        ),
+        (
+            &["-R", "--replace", "--json"],
+            "The 'json' option with -R needs the 'dry-run' option (use '--format json' for JSON input)",
+        ),
+        (
+            &["-R", "--format", "table"],
+            "invalid input format specified with -R (expected text or json)",
+        ),
+        (
+            &["-R", "--replace", "--dry-run", "--pretty"],
+            "The 'pretty' option with -R needs the 'json' option",
+        ),
+        (
+            &["-R", "--replace", "--dry-run", "--atomic"],
+            "The 'atomic' and 'dry-run' options cannot be combined",
+        ),
+        (
+            &["-R", "--replace", "--replace"],
+            "multiple 'replace' options specified",
+        ),
+        (
+            &["-L", "--json", "--format", "json"],
+            "multiple 'format' options specified",
+        ),
+    ];
+    for (args, message) in cases {
+        let (out, err, rc) = run(args);
+        assert_eq!(
+            (out.as_str(), err.as_str(), rc),
+            ("", format!("{message}\n").as_str(), 2),
             "ipvsadm {args:?}"
         );
     }

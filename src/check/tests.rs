@@ -227,9 +227,11 @@ fn each_problem_is_found_and_its_fix_is_a_command() {
         [(Severity::Error, code::NOT_DIRECTLY_CONNECTED); 2]
     );
     assert_eq!(found[0].real_server, Some((ip("192.0.2.5"), 80)));
+    // The fix keeps the thresholds, written as every `-R` line writes them
+    // (`-x` and `-y` together when either is set).
     assert_eq!(
         found[1].fix.as_deref(),
-        Some("ipvsadm -e -t 10.200.1.76:80 -r 203.0.113.5:80 -m -w 1 -x 10")
+        Some("ipvsadm -e -t 10.200.1.76:80 -r 203.0.113.5:80 -m -w 1 -x 10 -y 0")
     );
 
     // A tunnel: what the real server needs, which cannot be read here.

@@ -8,6 +8,7 @@ use super::options::{ArgKind, OPTIONS, OptId, OptSpec, command_of};
 
 const DAEMON_HEADING: &str = "Daemon Options";
 const OUTPUT_HEADING: &str = "Output Options (ipvsadm-rs extensions)";
+const DECLARATIVE_HEADING: &str = "Declarative Tables (ipvsadm-rs extensions, with -R)";
 
 fn heading(spec: &OptSpec) -> &'static str {
     if command_of(spec.id).is_some() || matches!(spec.id, OptId::Help | OptId::Version) {
@@ -24,6 +25,7 @@ fn heading(spec: &OptSpec) -> &'static str {
         | OptId::McastPort
         | OptId::McastTtl
         | OptId::SyncMaxlen => DAEMON_HEADING,
+        OptId::Replace | OptId::DryRun => DECLARATIVE_HEADING,
         _ if spec.extension => OUTPUT_HEADING,
         _ => "Options",
     }
@@ -96,7 +98,9 @@ pub fn clap_command() -> Command {
              [--pe persistence_engine] [-b sched-flags]\n       \
              ipvsadm -D virtual-service\n       \
              ipvsadm -C\n       \
-             ipvsadm -R [--atomic]\n       \
+             ipvsadm -R [--atomic] [--format text|json]\n       \
+             ipvsadm -R --replace [--dry-run [--json [--pretty]]] [--atomic] \
+             [--format text|json]\n       \
              ipvsadm -S [-n]\n       \
              ipvsadm -a|e virtual-service -r server-address [options]\n       \
              ipvsadm -d virtual-service -r server-address [--drain[=seconds]]\n       \

@@ -23,6 +23,23 @@ pub struct Invocation {
     /// `-d ... --drain[=SECONDS]`: how long to wait for the real server's
     /// connections to end before giving up (`None`: delete at once).
     pub drain: Option<Duration>,
+    /// `-R --replace`, `--dry-run` and the input's format.
+    pub restore: RestoreOptions,
+}
+
+/// How `-R` reads its input and what it does with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RestoreOptions {
+    /// `--replace`: make the table exactly equal to the input.
+    pub replace: bool,
+    /// `--dry-run` (with `--replace`): print the plan, change nothing.
+    pub dry_run: bool,
+    /// `--format json`: the input is the document `-L --json` writes.
+    pub json_input: bool,
+    /// `-j`/`--json` (with `--dry-run`): the plan as one JSON document.
+    pub json_plan: bool,
+    /// `--pretty` (with `--json`): the plan indented.
+    pub pretty: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -24,7 +24,8 @@ Usage:
   {p} -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]
   {p} -D virtual-service
   {p} -C
-  {p} -R [--atomic]
+  {p} -R [--atomic] [--format text|json]
+  {p} -R --replace [--dry-run [--json [--pretty]]] [--atomic] [--format text|json]
   {p} -S [-n]
   {p} -a|e virtual-service -r server-address [options]
   {p} -d virtual-service -r server-address [--drain[=seconds]]
@@ -123,6 +124,14 @@ Other Extensions:
   --drain[=seconds]                   with -d: set the weight to 0, wait up to
                                       seconds (default 300, 0: do not wait) until
                                       no connection is left, then delete
+Declarative Tables (ipvsadm-rs extensions, with -R only):
+  --replace                           make the table exactly equal to the input,
+                                      editing in place what differs
+  --dry-run                           with --replace: print the changes as -R
+                                      lines, change nothing (exit 0: none, 1: some)
+  --format       text|json            input format (json: what -L --json writes)
+  --json         -j                   with --dry-run: the changes as one JSON
+                                      document (--pretty: indented)
 ",
         version = version_text(),
     )

@@ -74,6 +74,9 @@ pub(crate) enum OptId {
     // `--check` (a command) and its `--verbose`.
     Check,
     Verbose,
+    // Declarative tables (`-R --replace`).
+    Replace,
+    DryRun,
 }
 
 /// How an option takes its value.
@@ -217,6 +220,8 @@ pub(crate) static OPTIONS: &[OptSpec] = &[
     ext("drain", &[], EqualsOnly, OptId::Drain, "seconds", "with -d: set the weight to 0, wait up to SECONDS (default 300; 0: do not wait) until no connection is left, then delete"),
     ext("check", &[], FLAG, OptId::Check, "", "say why a virtual service may not answer"),
     ext("verbose", &[], FLAG, OptId::Verbose, "", "with --check: also list the IPVS settings"),
+    ext("replace", &[], FLAG, OptId::Replace, "", "with -R: make the table exactly equal to the input"),
+    ext("dry-run", &[], FLAG, OptId::DryRun, "", "with -R --replace: print the changes, make none"),
 ];
 
 pub(crate) fn find_long(name: &str) -> Option<&'static OptSpec> {
@@ -474,6 +479,11 @@ pub(crate) enum ExtSlot {
     Atomic,
     Drain,
     Verbose,
+    /// `-j`/`--json`: its own slot, for `-R --replace --dry-run` (the plan
+    /// as JSON) takes it besides `--format json` (the input as JSON).
+    Json,
+    Replace,
+    DryRun,
 }
 
 impl ExtSlot {
@@ -491,13 +501,17 @@ impl ExtSlot {
             ExtSlot::Atomic => "atomic",
             ExtSlot::Drain => "drain",
             ExtSlot::Verbose => "verbose",
+            ExtSlot::Json => "format",
+            ExtSlot::Replace => "replace",
+            ExtSlot::DryRun => "dry-run",
         }
     }
 }
 
 pub(crate) fn ext_slot_of(id: OptId) -> Option<ExtSlot> {
     Some(match id {
-        OptId::Json | OptId::Format => ExtSlot::Format,
+        OptId::Format => ExtSlot::Format,
+        OptId::Json => ExtSlot::Json,
         OptId::Pretty => ExtSlot::Pretty,
         OptId::Watch => ExtSlot::Watch,
         OptId::Count => ExtSlot::Count,
@@ -505,6 +519,8 @@ pub(crate) fn ext_slot_of(id: OptId) -> Option<ExtSlot> {
         OptId::Atomic => ExtSlot::Atomic,
         OptId::Drain => ExtSlot::Drain,
         OptId::Verbose => ExtSlot::Verbose,
+        OptId::Replace => ExtSlot::Replace,
+        OptId::DryRun => ExtSlot::DryRun,
         _ => return None,
     })
 }

@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::UsageError;
-use super::command::{Command, Invocation};
+use super::command::{Command, Invocation, RestoreOptions};
 use super::legality::{generic_opt_check, list_conflicts, tunnel_opt_check};
 use super::lexer::{Item, Lexer, Token};
 use super::options::{
@@ -109,6 +109,9 @@ struct Entry {
     drain: Option<std::time::Duration>,
     /// `--verbose` (with `--check`).
     verbose: bool,
+    restore: RestoreOptions,
+    /// What `--format` said (for `-R`, the input's format).
+    format_style: Option<OutputStyle>,
 }
 
 impl Entry {
@@ -153,6 +156,8 @@ impl Entry {
             atomic: false,
             drain: None,
             verbose: false,
+            restore: RestoreOptions::default(),
+            format_style: None,
         }
     }
 
@@ -530,6 +535,7 @@ impl Entry {
             output: self.output,
             atomic: self.atomic,
             drain: self.drain,
+            restore: self.restore,
         }
     }
 }
@@ -545,6 +551,7 @@ pub(crate) fn bare_list() -> Invocation {
         output: OutputOptions::default(),
         atomic: false,
         drain: None,
+        restore: RestoreOptions::default(),
     }
 }
 

@@ -1024,7 +1024,7 @@ fn help_and_version_texts() {
     assert!(!version.ends_with('\n'));
     let help = help_text("/sbin/ipvsadm");
     assert!(help.starts_with(&format!("{version}\nUsage:\n")));
-    assert!(help.ends_with("delete\n") && !help.ends_with("\n\n"));
+    assert!(help.ends_with("indented)\n") && !help.ends_with("\n\n"));
     assert!(help.contains("  /sbin/ipvsadm -A|E virtual-service"));
     for spec in options::OPTIONS {
         assert!(
@@ -1402,4 +1402,40 @@ fn check_is_not_a_restore_line() {
             exit_code: 2
         })
     );
+}
+
+#[test]
+fn restore_takes_replace_dry_run_and_formats() {
+    let restore = |line: &str| {
+        let inv = ok(line);
+        assert_eq!(inv.command, Command::Restore, "{line}");
+        inv.restore
+    };
+    assert_eq!(restore("-R"), RestoreOptions::default());
+    assert_eq!(
+        restore("-R --replace"),
+        RestoreOptions {
+            replace: true,
+            ..RestoreOptions::default()
+        }
+    );
+    assert_eq!(
+        restore("--format json -R --replace --dry-run --json --pretty"),
+        RestoreOptions {
+            replace: true,
+            dry_run: true,
+            json_input: true,
+            json_plan: true,
+            pretty: true,
+        }
+    );
+    assert_eq!(
+        restore("-R --format json"),
+        RestoreOptions {
+            json_input: true,
+            ..RestoreOptions::default()
+        }
+    );
+    assert!(!restore("-R --format text --replace").json_input);
+    assert!(ok("-R --replace --atomic").atomic);
 }

@@ -53,35 +53,7 @@ pub fn write_save_entry(
     with_entry_buffer(|buf| {
         buf.extend_from_slice(b"-A ");
         buf.extend_from_slice(&svc_name);
-        let mut rest = format!(" -s {}", svc.scheduler);
-        if svc.flags.contains(ServiceFlags::PERSISTENT) {
-            rest.push_str(&format!(" -p {}", svc.timeout));
-            match svc.netmask {
-                Netmask::V4(mask) if mask != Ipv4Addr::BROADCAST => {
-                    rest.push_str(&format!(" -M {mask}"));
-                }
-                Netmask::V6(plen) if plen != 128 => {
-                    rest.push_str(&format!(" -M {}", plen as i32))
-                }
-                _ => {}
-            }
-        }
-        // Unlike the listing, the PE is saved even without persistence.
-        if let Some(pe) = svc.pe_name.as_deref().filter(|pe| !pe.is_empty()) {
-            rest.push_str(&format!(" --pe {pe}"));
-        }
-        if svc.flags.contains(ServiceFlags::ONEPACKET) {
-            rest.push_str(" -o");
-        }
-        if has_sched_flags(svc.flags) {
-            // `-s sh -b flag-3` saves as `-b ` with a trailing space, as 1.31.
-            rest.push_str(&format!(
-                " -b {}",
-                sched_flag_names(&svc.scheduler, svc.flags)
-            ));
-        }
-        rest.push('\n');
-        buf.extend_from_slice(rest.as_bytes());
+        push_service_options(buf, svc);
 
         let proto = service_proto(service_protocol(svc));
         for dest in dest_order(dests).into_iter().map(|i| &dests[i]) {
@@ -89,22 +61,140 @@ pub fn write_save_entry(
             buf.extend_from_slice(&svc_name);
             buf.extend_from_slice(b" -r ");
             push_addrport(buf, &dest.addr, dest.port, proto, numeric, names);
-            push_dest_options(buf, dest);
+            push_dest_options(buf, dest, false);
         }
         out.write_all(buf)
     })
 }
 
-/// A resolver that never finds a name: rules written for commands.
+/// Whether the lines `-S` writes of `svc` and `dests` say every setting
+/// they have, so that `-R` of them makes the same service and real servers
+/// (settings the kernel ignores aside): not when a real server has
+/// thresholds (`-S` does not write them), a forwarding method `-S` writes
+/// as `-g` (local node, bypass), an unnamed tunnel type, an IPIP tunnel
+/// with checksum flags, or is routed or tunnelled to a port other than its
+/// service's (`-R` gives such a server the service's port); nor when the
+/// service has a protocol without an option or a flag without a name
+/// (`sh`'s and `mh`'s third scheduler flag, unknown bits).
+pub fn says_everything(svc: &Service, dests: &[Dest]) -> bool {
+    let mut named = ServiceFlags::PERSISTENT
+        | ServiceFlags::HASHED
+        | ServiceFlags::ONEPACKET
+        | ServiceFlags::SCHED1
+        | ServiceFlags::SCHED2;
+    if !matches!(svc.scheduler.as_str(), "sh" | "mh") {
+        named |= ServiceFlags::SCHED3;
+    }
+    let (protocol_named, port) = match svc.id.addr {
+        ServiceAddr::Inet { protocol, port, .. } => {
+            (!matches!(protocol, Protocol::Other(_)), Some(port))
+        }
+        ServiceAddr::Fwmark(_) => (true, None),
+    };
+    named.contains(svc.flags)
+        && protocol_named
+        && dests.iter().all(|d| {
+            let port_kept = d.fwd == FwdMethod::Masq || port.is_none_or(|p| p == d.port);
+            d.u_threshold == 0
+                && d.l_threshold == 0
+                && port_kept
+                && match d.fwd {
+                    FwdMethod::Masq | FwdMethod::Route => true,
+                    FwdMethod::Tunnel => match d.tun_type {
+                        TunnelType::Ipip => d.tun_flags.is_empty(),
+                        TunnelType::Gue | TunnelType::Gre => true,
+                        TunnelType::Other(_) => false,
+                    },
+                    _ => false,
+                }
+        })
+}
+
+/// What a rule line does: `-A`/`-a`, `-E`/`-e` or `-D`/`-d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleCmd {
+    Add,
+    Edit,
+    Del,
+}
+
+/// One change as a `-R` line in the syntax `-S` writes (numeric): a
+/// service (`-A`, `-E` with its settings, `-D`), or a real server of it
+/// (`-a`, `-e` with its settings, `-d`). Unlike `-S`, non-zero thresholds
+/// are written (`-x`, `-y`), so the line sets everything the change does.
+pub fn push_rule(buf: &mut Vec<u8>, cmd: RuleCmd, svc: &Service, dest: Option<&Dest>) {
+    let names = Numeric;
+    let svc_name = rule_service_name(svc, true, &names);
+    let letter: &[u8] = match (cmd, dest.is_some()) {
+        (RuleCmd::Add, false) => b"-A ",
+        (RuleCmd::Edit, false) => b"-E ",
+        (RuleCmd::Del, false) => b"-D ",
+        (RuleCmd::Add, true) => b"-a ",
+        (RuleCmd::Edit, true) => b"-e ",
+        (RuleCmd::Del, true) => b"-d ",
+    };
+    buf.extend_from_slice(letter);
+    buf.extend_from_slice(&svc_name);
+    match (dest, cmd) {
+        (None, RuleCmd::Del) => buf.push(b'\n'),
+        (None, _) => push_service_options(buf, svc),
+        (Some(dest), cmd) => {
+            let proto = service_proto(service_protocol(svc));
+            buf.extend_from_slice(b" -r ");
+            push_addrport(buf, &dest.addr, dest.port, proto, true, &names);
+            if cmd == RuleCmd::Del {
+                buf.push(b'\n');
+            } else {
+                push_dest_options(buf, dest, true);
+            }
+        }
+    }
+}
+
+/// The resolver of numeric rules: it knows no name.
 struct Numeric;
 
 impl NameResolver for Numeric {
     fn host(&self, _: &std::net::IpAddr) -> Option<String> {
         None
     }
+
     fn service(&self, _: u16, _: &str) -> Option<String> {
         None
     }
+}
+
+/// ` -s wlc -p 360 ...` and the newline.
+fn push_service_options(buf: &mut Vec<u8>, svc: &Service) {
+    let mut rest = format!(" -s {}", svc.scheduler);
+    if svc.flags.contains(ServiceFlags::PERSISTENT) {
+        rest.push_str(&format!(" -p {}", svc.timeout));
+        match svc.netmask {
+            Netmask::V4(mask) if mask != Ipv4Addr::BROADCAST => {
+                rest.push_str(&format!(" -M {mask}"));
+            }
+            Netmask::V6(plen) if plen != 128 => {
+                rest.push_str(&format!(" -M {}", plen as i32))
+            }
+            _ => {}
+        }
+    }
+    // Unlike the listing, the PE is saved even without persistence.
+    if let Some(pe) = svc.pe_name.as_deref().filter(|pe| !pe.is_empty()) {
+        rest.push_str(&format!(" --pe {pe}"));
+    }
+    if svc.flags.contains(ServiceFlags::ONEPACKET) {
+        rest.push_str(" -o");
+    }
+    if has_sched_flags(svc.flags) {
+        // `-s sh -b flag-3` saves as `-b ` with a trailing space, as 1.31.
+        rest.push_str(&format!(
+            " -b {}",
+            sched_flag_names(&svc.scheduler, svc.flags)
+        ));
+    }
+    rest.push('\n');
+    buf.extend_from_slice(rest.as_bytes());
 }
 
 /// The words that name `svc` in a command, numeric, as `-S` writes them
@@ -113,31 +203,18 @@ pub fn service_words(svc: &Service) -> String {
     String::from_utf8_lossy(&rule_service_name(svc, true, &Numeric)).into_owned()
 }
 
-/// `ipvsadm -e` of `dest` of `svc` with `weight`, numeric, that keeps
-/// the rest of the real server's settings (`-e` resets what it is not
-/// given: the forwarding method, tunnel options and thresholds).
+/// `ipvsadm -e` of `dest` of `svc` with `weight`, numeric, that keeps the
+/// rest of the real server's settings (`-e` resets what it is not given:
+/// the forwarding method, tunnel options and thresholds).
 pub fn edit_dest_command(svc: &Service, dest: &Dest, weight: i32) -> String {
-    let mut buf = b"ipvsadm -e ".to_vec();
-    buf.extend_from_slice(&rule_service_name(svc, true, &Numeric));
-    buf.extend_from_slice(b" -r ");
-    let proto = service_proto(service_protocol(svc));
-    push_addrport(&mut buf, &dest.addr, dest.port, proto, true, &Numeric);
-    push_dest_options(
-        &mut buf,
-        &Dest {
-            weight,
-            ..dest.clone()
-        },
-    );
-    buf.pop();
-    let mut line = String::from_utf8_lossy(&buf).into_owned();
-    if dest.u_threshold != 0 {
-        line.push_str(&format!(" -x {}", dest.u_threshold));
-    }
-    if dest.l_threshold != 0 {
-        line.push_str(&format!(" -y {}", dest.l_threshold));
-    }
-    line
+    let mut line = b"ipvsadm ".to_vec();
+    let dest = Dest {
+        weight,
+        ..dest.clone()
+    };
+    push_rule(&mut line, RuleCmd::Edit, svc, Some(&dest));
+    line.pop(); // the newline
+    String::from_utf8_lossy(&line).into_owned()
 }
 
 /// `-t addr:port`, `-u ...`, `--sctp-service ...`, `-f MARK [-6]`.
@@ -175,8 +252,9 @@ fn rule_service_name(svc: &Service, numeric: bool, names: &dyn NameResolver) -> 
     }
 }
 
-/// ` -m -w 1`, plus the tunnel options of `-i` dests, and the newline.
-fn push_dest_options(buf: &mut Vec<u8>, dest: &Dest) {
+/// ` -m -w 1`, plus the tunnel options of `-i` dests, non-zero
+/// thresholds when `thresholds` (`-S` never writes them), and the newline.
+fn push_dest_options(buf: &mut Vec<u8>, dest: &Dest, thresholds: bool) {
     // Only masquerading and tunnelling have their own switch; 1.31 saves
     // every other method (local node, bypass) as `-g`.
     let switch: &[u8] = match dest.fwd {
@@ -199,6 +277,10 @@ fn push_dest_options(buf: &mut Vec<u8>, dest: &Dest) {
             (_, None) => String::new(),
         };
         buf.extend_from_slice(tunnel.as_bytes());
+    }
+    if thresholds && (dest.u_threshold != 0 || dest.l_threshold != 0) {
+        let x = format!(" -x {} -y {}", dest.u_threshold, dest.l_threshold);
+        buf.extend_from_slice(x.as_bytes());
     }
     buf.push(b'\n');
 }

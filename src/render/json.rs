@@ -58,6 +58,8 @@ use crate::name_table;
 pub use ser::Error;
 use ser::JsonSerializer;
 
+pub mod input;
+pub mod plan;
 mod ser;
 
 /// The current schema version. Bumped only for breaking changes.

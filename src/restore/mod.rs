@@ -7,16 +7,25 @@
 //! each line the kernel rejects is reported with its number, and the exit
 //! status is non-zero if any line failed. With `--atomic`, the first
 //! failure rolls back everything this restore applied.
+//!
+//! With `--format json` the input is the document `-L --json` writes; its
+//! services and real servers become `-A` and `-a` lines ([`json_input`])
+//! and go through the same parser. With `--replace`, the input describes
+//! the whole table and [`replace`] applies the plan that makes the kernel's
+//! table equal to it.
 
 use std::collections::HashMap;
 use std::io;
 
 use crate::backend::{Change, IpvsBackend};
-use crate::cli::{self, Command, Invocation};
+use crate::cli::{self, Command, Invocation, RestoreOptions};
 use crate::error::IpvsError;
 use crate::listing;
-use crate::model::{Daemon, Dest, Service, ServiceId, Timeouts};
-use crate::session::{EXIT_KERNEL, Session, Streams};
+use crate::model::{Daemon, Dest, Service, ServiceEntry, ServiceId, Timeouts};
+use crate::session::{EXIT_KERNEL, EXIT_USAGE, Session, Streams};
+
+mod json_input;
+mod replace;
 
 /// Most changes collected before they are sent (pipelined). It bounds
 /// memory: lines are parsed again as they are applied, so a restore
@@ -28,15 +37,49 @@ const BATCH: usize = 4096;
 pub type RunCommand =
     fn(&mut Session, &Command, &Invocation, &mut Streams) -> io::Result<i32>;
 
-/// Runs a restore from `streams.stdin`.
+/// Runs a plain restore (text input, no `--replace`) from `streams.stdin`.
 pub fn run(
     session: &mut Session,
     atomic: bool,
     streams: &mut Streams,
     run_command: RunCommand,
 ) -> io::Result<i32> {
+    run_with(
+        session,
+        atomic,
+        RestoreOptions::default(),
+        streams,
+        run_command,
+    )
+}
+
+/// Runs `-R` from `streams.stdin`, as `options` say.
+pub fn run_with(
+    session: &mut Session,
+    atomic: bool,
+    options: RestoreOptions,
+    streams: &mut Streams,
+    run_command: RunCommand,
+) -> io::Result<i32> {
     let mut input = Vec::new();
     streams.stdin.read_to_end(&mut input)?;
+    let mut origin = Origin::Text;
+    if options.json_input {
+        match json_input::to_rules(&input) {
+            Ok((rules, labels)) => {
+                input = rules;
+                origin = Origin::Json(labels);
+            }
+            Err(e) => {
+                writeln!(streams.stderr, "restore: invalid JSON input: {e}")?;
+                writeln!(streams.stderr, "restore: nothing applied")?;
+                return Ok(EXIT_USAGE);
+            }
+        }
+    }
+    if options.replace {
+        return replace::run(session, atomic, options, &input, &origin, streams);
+    }
 
     // First pass: check every line, keeping only the errors.
     let invalid: Vec<(usize, cli::UsageError)> = parse_lines(&session.argv0, &input)
@@ -44,7 +87,7 @@ pub fn run(
         .collect();
     if let Some((_, first)) = invalid.first() {
         for (line, e) in &invalid {
-            writeln!(streams.stderr, "line {line}: {}", e.message)?;
+            writeln!(streams.stderr, "{}: {}", origin.name(*line), e.message)?;
         }
         writeln!(
             streams.stderr,
@@ -76,6 +119,7 @@ pub fn run(
         pending: Vec::new(),
         failures: 0,
         atomic,
+        origin,
     };
     let argv0 = session.argv0.clone();
     for (line, parsed) in parse_lines(&argv0, &input) {
@@ -112,6 +156,33 @@ pub fn run(
         roll_back(session, undo, streams)?;
     }
     Ok(EXIT_KERNEL)
+}
+
+/// Where the lines applied come from, to name them in messages.
+enum Origin {
+    /// The input's own lines: `line 3`.
+    Text,
+    /// Lines made from a JSON document, each named by where its service
+    /// or real server is in it (`services[2].real_servers[0]`).
+    Json(Vec<String>),
+    /// The changes of a `--replace` plan, each with its `-R` line.
+    Plan(Vec<String>),
+}
+
+impl Origin {
+    fn name(&self, line: usize) -> String {
+        let label = |labels: &[String]| {
+            line.checked_sub(1)
+                .and_then(|i| labels.get(i))
+                .cloned()
+                .unwrap_or_else(|| format!("line {line}"))
+        };
+        match self {
+            Origin::Text => format!("line {line}"),
+            Origin::Json(labels) => label(labels),
+            Origin::Plan(rules) => format!("change {line} ({})", label(rules)),
+        }
+    }
 }
 
 /// Parses the input line by line: each non-blank, non-`#` line with its
@@ -181,6 +252,8 @@ struct Applier {
     pending: Vec<Change>,
     failures: usize,
     atomic: bool,
+    /// What `lines` number.
+    origin: Origin,
 }
 
 impl Applier {
@@ -249,7 +322,17 @@ impl Applier {
         let results = match session.ipvs.apply(changes) {
             Ok(r) => r,
             Err(e) => {
-                writeln!(streams.stderr, "lines {first}-{last}: {e}")?;
+                match &self.origin {
+                    Origin::Text => {
+                        writeln!(streams.stderr, "lines {first}-{last}: {e}")?
+                    }
+                    o => writeln!(
+                        streams.stderr,
+                        "{} to {}: {e}",
+                        o.name(*first),
+                        o.name(*last)
+                    )?,
+                }
                 self.failures += changes.len();
                 return Ok(());
             }
@@ -262,7 +345,7 @@ impl Applier {
                     }
                 }
                 Err(e) => {
-                    writeln!(streams.stderr, "line {line}: {e}")?;
+                    writeln!(streams.stderr, "{}: {e}", self.origin.name(*line))?;
                     self.failures += 1;
                 }
             }
@@ -317,6 +400,14 @@ fn same_dest(a: &Dest, b: &Dest) -> bool {
 impl UndoLog {
     fn snapshot(ipvs: &mut dyn IpvsBackend) -> Result<UndoLog, IpvsError> {
         let table = listing::read_table(ipvs, true)?;
+        Self::from_table(ipvs, table)
+    }
+
+    /// The log of a table already read (`table`, all of its services).
+    fn from_table(
+        ipvs: &mut dyn IpvsBackend,
+        table: Vec<ServiceEntry>,
+    ) -> Result<UndoLog, IpvsError> {
         Ok(UndoLog {
             services: table
                 .into_iter()

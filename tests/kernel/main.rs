@@ -16,6 +16,7 @@ mod attributes;
 mod check;
 mod cli;
 mod connections;
+mod declarative;
 mod demo;
 mod differential;
 mod drain;
@@ -33,6 +34,7 @@ fn main() {
     tests.extend(cli::tests());
     tests.extend(demo::tests());
     tests.extend(check::tests());
+    tests.extend(declarative::tests());
     tests.extend(views::tests());
     tests.extend(connections::tests());
     tests.extend(readme::tests());

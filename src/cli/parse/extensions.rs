@@ -52,8 +52,12 @@ impl Entry {
         }
         let v = value.unwrap_or_default();
         match spec.id {
-            OptId::Json => self.output.style = OutputStyle::Json,
+            OptId::Json => {
+                self.output.style = OutputStyle::Json;
+                self.restore.json_plan = true;
+            }
             OptId::Format => {
+                self.restore.json_input = v == "json";
                 self.output.style = match v {
                     "text" => OutputStyle::Text,
                     "json" => OutputStyle::Json,
@@ -64,9 +68,13 @@ impl Entry {
                             "invalid format `{v}' specified (expected text, json, table or prometheus)"
                         )));
                     }
-                }
+                };
+                self.format_style = Some(self.output.style);
             }
-            OptId::Pretty => self.output.pretty = true,
+            OptId::Pretty => {
+                self.output.pretty = true;
+                self.restore.pretty = true;
+            }
             OptId::Count => {
                 let count = v
                     .parse::<u64>()
@@ -83,6 +91,8 @@ impl Entry {
             }
             OptId::Atomic => self.atomic = true,
             OptId::Verbose => self.verbose = true,
+            OptId::Replace => self.restore.replace = true,
+            OptId::DryRun => self.restore.dry_run = true,
             _ => {}
         }
         Ok(())
@@ -91,16 +101,28 @@ impl Entry {
     /// Our extensions' legality, checked after ipvsadm's option loop.
     pub(super) fn check_extensions(&self) -> Result<(), UsageError> {
         let seen = |slot: ExtSlot| self.extensions & slot.mask() != 0;
+        if seen(ExtSlot::Json) && seen(ExtSlot::Format) && self.cmd != CmdKind::Restore {
+            return Err(fail("multiple 'format' options specified"));
+        }
+        if self.cmd == CmdKind::Restore {
+            self.check_restore_extensions()?;
+        }
         for slot in [
             ExtSlot::Format,
+            ExtSlot::Json,
             ExtSlot::Pretty,
             ExtSlot::Watch,
             ExtSlot::Count,
         ] {
-            // `--check` reports as text or as one JSON document.
-            let with_check = matches!(slot, ExtSlot::Format | ExtSlot::Pretty)
-                && self.cmd == CmdKind::Check;
-            if seen(slot) && self.cmd != CmdKind::List && !with_check {
+            // `--check` reports as text or as one JSON document; `-R` takes
+            // its input's format, and with `--dry-run` the plan's.
+            let with_check =
+                matches!(slot, ExtSlot::Format | ExtSlot::Json | ExtSlot::Pretty)
+                    && self.cmd == CmdKind::Check;
+            let restore_may =
+                matches!(slot, ExtSlot::Format | ExtSlot::Json | ExtSlot::Pretty)
+                    && self.cmd == CmdKind::Restore;
+            if seen(slot) && self.cmd != CmdKind::List && !with_check && !restore_may {
                 return Err(fail(format!(
                     "Illegal '{}' option with the '{}' command",
                     slot.name(),
@@ -108,11 +130,14 @@ impl Entry {
                 )));
             }
         }
-        if seen(ExtSlot::Atomic) && self.cmd != CmdKind::Restore {
-            return Err(fail(format!(
-                "Illegal 'atomic' option with the '{}' command",
-                self.cmd.name()
-            )));
+        for slot in [ExtSlot::Atomic, ExtSlot::Replace, ExtSlot::DryRun] {
+            if seen(slot) && self.cmd != CmdKind::Restore {
+                return Err(fail(format!(
+                    "Illegal '{}' option with the '{}' command",
+                    slot.name(),
+                    self.cmd.name()
+                )));
+            }
         }
         if seen(ExtSlot::Drain) && self.cmd != CmdKind::DelDest {
             return Err(fail(format!(
@@ -138,6 +163,40 @@ impl Entry {
         }
         if seen(ExtSlot::Count) && !seen(ExtSlot::Watch) {
             return Err(fail("The 'count' option needs the 'watch' option"));
+        }
+        Ok(())
+    }
+}
+
+impl Entry {
+    /// What `-R` takes of our extensions: `--format text|json` names the
+    /// input's format; `--dry-run` needs `--replace`; `--json` and
+    /// `--pretty` shape the plan `--dry-run` prints.
+    fn check_restore_extensions(&self) -> Result<(), UsageError> {
+        let seen = |slot: ExtSlot| self.extensions & slot.mask() != 0;
+        if self
+            .format_style
+            .is_some_and(|s| !matches!(s, OutputStyle::Text | OutputStyle::Json))
+        {
+            return Err(fail(
+                "invalid input format specified with -R (expected text or json)",
+            ));
+        }
+        if seen(ExtSlot::DryRun) && !seen(ExtSlot::Replace) {
+            return Err(fail("The 'dry-run' option needs the 'replace' option"));
+        }
+        if seen(ExtSlot::Json) && !seen(ExtSlot::DryRun) {
+            return Err(fail(
+                "The 'json' option with -R needs the 'dry-run' option (use '--format json' for JSON input)",
+            ));
+        }
+        if seen(ExtSlot::Pretty) && !seen(ExtSlot::Json) {
+            return Err(fail("The 'pretty' option with -R needs the 'json' option"));
+        }
+        if seen(ExtSlot::Atomic) && seen(ExtSlot::DryRun) {
+            return Err(fail(
+                "The 'atomic' and 'dry-run' options cannot be combined",
+            ));
         }
         Ok(())
     }

@@ -17,7 +17,10 @@
 # ours) and ln5 (five -Ln in a row, ours, alternating with watch5),
 # jwatch5 and json5 (the same with --json), check (--check, ours; it
 # reports every service, whose address is local to no interface here)
-# and ln2 (two -Ln in a row, ours, alternating with check); TOOL is ref
+# and ln2 (two -Ln in a row, ours, alternating with check), dryeq
+# (-R --replace --dry-run of the rule set, equal to the table: nothing to
+# do, ours) and replace1 (-R --replace of the rule set with 1% of the real
+# servers' weights changed, then of the rule set again, ours); TOOL is ref
 # or ours.
 set -u
 RUNS=$1
@@ -144,6 +147,40 @@ for sc in "$@"; do
 	*) printf 'C\t%s\tjson output\tFAIL\tnot a JSON document\n' "$sc" ;;
 	esac
 	rm -f $W/out.json
+	# Declarative tables: a dry run of the table itself (nothing to do), and
+	# replaces that change 1% of the real servers (every 100th weight),
+	# there and back again; each must send exactly those changes.
+	run=1
+	while [ $run -le "$RUNS" ]; do
+		measure "$sc" dryeq ours $run -i $rules -o $W/out.dry -- $OURS -R --replace --dry-run
+		run=$((run + 1))
+	done
+	if [ -s $W/out.dry ]; then
+		printf 'C\t%s\tdry run, no change\tFAIL\tprinted %s lines\n' "$sc" "$(wc -l <$W/out.dry | tr -d ' ')"
+	else
+		printf 'C\t%s\tdry run, no change\tok\tnothing printed\n' "$sc"
+	fi
+	awk '/^-a / { n++; if (n % 100 == 0) sub(/-w 1$/, "-w 2") } { print }' $rules >$W/changed.rules
+	edits=$(( $(grep -c '^-a ' $rules) / 100 ))
+	want="replace: $edits changes applied (services: 0 added, 0 edited, 0 deleted; real servers: 0 added, $edits edited, 0 deleted)"
+	run=1
+	replace_ok=ok
+	while [ $run -le "$RUNS" ]; do
+		for input in $W/changed.rules $rules; do
+			settle
+			measure "$sc" replace1 ours $run -i $input -o $W/out.replace -- $OURS -R --replace
+			[ "$(cat $W/out.replace)" = "$want" ] || replace_ok="FAIL	$(head -c 200 $W/out.replace)"
+			if [ $run = 1 ] && [ $input = $W/changed.rules ]; then
+				in_ns $REF -Sn | sort >$W/state.sorted
+				sort $input >$W/changed.sorted
+				cmp -s $W/state.sorted $W/changed.sorted ||
+					printf 'C\t%s\t%s\tFAIL\tthe table is not the input\n' "$sc" "replace state (-Sn)"
+			fi
+		done
+		run=$((run + 1))
+	done
+	printf 'C\t%s\treplace, 1%% changed\t%s (%s changes each)\n' "$sc" "$replace_ok" "$edits"
+	rm -f $W/out.dry $W/out.replace $W/changed.rules $W/state.sorted $W/changed.sorted
 	# Watch mode: five refreshes against five separate -Ln runs.
 	run=1
 	while [ $run -le "$RUNS" ]; do
