@@ -179,7 +179,7 @@ for sc in "$@"; do
 		done
 		run=$((run + 1))
 	done
-	printf 'C\t%s\treplace, 1%% changed\t%s (%s changes each)\n' "$sc" "$replace_ok" "$edits"
+	printf 'C\t%s\treplace, 1%% changed\t%s\t%s changes each\n' "$sc" "$replace_ok" "$edits"
 	rm -f $W/out.dry $W/out.replace $W/changed.rules $W/state.sorted $W/changed.sorted
 	# Watch mode: five refreshes against five separate -Ln runs.
 	run=1
