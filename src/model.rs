@@ -164,6 +164,17 @@ pub struct Stats {
 /// NUL included for the scheduler).
 pub type ShortName = InlineStr<16>;
 
+/// The longest start of `text` of at most `max` bytes that does not split
+/// a character: what `strncpy` into a fixed buffer keeps, whole characters
+/// only.
+pub fn prefix_within(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// A string of at most `N` bytes (`N` < 256) held inline, as C keeps one in a
 /// fixed buffer: a service is built and copied without touching the heap, so
 /// a `-R` of services makes no allocation per line.
@@ -185,11 +196,7 @@ impl<const N: usize> InlineStr<N> {
     /// At most `max` bytes (at most `N`) of `text`, as `strncpy` into a
     /// fixed buffer keeps them, but never splitting a character.
     pub fn truncated(text: &str, max: usize) -> Self {
-        let mut end = text.len().min(max).min(N);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        Self::copied(&text[..end])
+        Self::copied(prefix_within(text, max.min(N)))
     }
 
     /// A string written in the program (`"wlc"`); one too long is a bug

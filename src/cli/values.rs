@@ -469,11 +469,7 @@ pub(crate) fn parse_mcast_group(buf: &str) -> Result<IpAddr, String> {
 /// Copies at most `max` bytes of `s`, as `strncpy` into a fixed buffer
 /// does (never splitting a character).
 pub(crate) fn truncate_bytes(s: &str, max: usize) -> String {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+    crate::model::prefix_within(s, max).to_string()
 }
 
 #[cfg(test)]
