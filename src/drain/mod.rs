@@ -26,7 +26,7 @@ use crate::output::conn::{ConnEntry, parse_conn_table};
 use crate::session::{EXIT_KERNEL, Session, Streams};
 use crate::signals;
 
-pub use progress::{Progress, server_name, service_name};
+pub use progress::Progress;
 
 /// How often the counters are read while waiting.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -253,7 +253,7 @@ pub fn drain_all(
             .iter()
             .fold(Remaining::default(), |sum, (_, r, _)| sum.plus(r));
         let label = match (targets.len(), pending.as_slice()) {
-            (1, [(_, _, now)]) => server_name(now),
+            (1, [(_, _, now)]) => crate::render::table::dest_label(now),
             (_, [_]) => "1 real server".to_string(),
             (_, many) => format!("{} real servers", many.len()),
         };

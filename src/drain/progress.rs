@@ -2,12 +2,11 @@
 //! place on a terminal, a line per look otherwise) and how it ended.
 
 use std::io::{self, Write};
-use std::net::IpAddr;
 use std::time::Duration;
 
 use super::{DrainOutcome, Remaining};
-use crate::model::{Dest, Service, ServiceAddr};
-use crate::name_table;
+use crate::model::{Dest, Service};
+use crate::render::table::{dest_label, service_label};
 use crate::session::Streams;
 
 /// Back to the start of the line, and clear it.
@@ -117,37 +116,6 @@ fn breakdown(r: Remaining) -> String {
     )
 }
 
-fn addr_port(addr: IpAddr, port: u16) -> String {
-    match addr {
-        IpAddr::V4(a) => format!("{a}:{port}"),
-        IpAddr::V6(a) => format!("[{a}]:{port}"),
-    }
-}
-
-/// A real server as the drain names it: `10.10.1.2:80`, `[2001:db8::2]:80`.
-pub fn server_name(dest: &Dest) -> String {
-    addr_port(dest.addr, dest.port)
-}
-
-/// A service as the drain names it: `TCP 10.200.1.76:9000`, `FWM 1`.
-pub fn service_name(service: &Service) -> String {
-    match service.id.addr {
-        ServiceAddr::Inet {
-            protocol,
-            addr,
-            port,
-        } => {
-            let proto = name_table::protocol(protocol)
-                .map_or_else(|| format!("{protocol:?}"), |n| n.upper.to_string());
-            format!("{proto} {}", addr_port(addr, port))
-        }
-        ServiceAddr::Fwmark(mark) => format!(
-            "FWM {mark}{}",
-            name_table::fwmark_family_suffix(service.id.family)
-        ),
-    }
-}
-
 /// Says how the drain of `dest` ended: the deletion on stdout, anything
 /// else on stderr.
 pub fn report(
@@ -158,8 +126,8 @@ pub fn report(
 ) -> io::Result<()> {
     let server = format!(
         "real server {} of {}",
-        server_name(dest),
-        service_name(service)
+        dest_label(dest),
+        service_label(service)
     );
     match outcome {
         DrainOutcome::Removed { waited } => {

@@ -579,17 +579,18 @@ fn persistence_templates_count_from_the_kernel_and_the_connection_table() {
 
 #[test]
 fn servers_and_services_are_named_numerically() {
+    use crate::render::table::{dest_label, service_label};
     assert_eq!(
-        service_name(&service("-A -t 10.200.1.76:9000 -s rr")),
+        service_label(&service("-A -t 10.200.1.76:9000 -s rr")),
         "TCP 10.200.1.76:9000"
     );
     assert_eq!(
-        service_name(&service("-A -u [2001:db8::1]:53 -s rr")),
+        service_label(&service("-A -u [2001:db8::1]:53 -s rr")),
         "UDP [2001:db8::1]:53"
     );
-    assert_eq!(service_name(&service("-A -f 7 -6 -s rr")), "FWM 7 IPv6");
+    assert_eq!(service_label(&service("-A -f 7 -6 -s rr")), "FWM 7 IPv6");
     assert_eq!(
-        server_name(&dest("-d -t [2001:db8::1]:80 -r [2001:db8::2]:8080")),
+        dest_label(&dest("-d -t [2001:db8::1]:80 -r [2001:db8::2]:8080")),
         "[2001:db8::2]:8080"
     );
 }
