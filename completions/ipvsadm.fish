@@ -51,7 +51,7 @@ prometheus\t''"
 complete -c ipvsadm -l watch -d 'redraw the listing every SECONDS (default 2)' -r
 complete -c ipvsadm -l count -d 'stop watching after N updates' -r
 complete -c ipvsadm -l netns -d 'run in that network namespace' -r
-complete -c ipvsadm -l drain -d 'with -d: set the weight to 0, wait up to SECONDS (default 300; 0: do not wait) until no connection is left, then delete' -r
+complete -c ipvsadm -l drain -d 'with -d: set the weight to 0, wait up to SECONDS (default 300; 0: do not wait) until no connection is left, then delete; with -R --replace: so for each real server it removes' -r
 complete -c ipvsadm -s A -l add-service -d 'add virtual service with options'
 complete -c ipvsadm -s E -l edit-service -d 'edit virtual service with options'
 complete -c ipvsadm -s D -l delete-service -d 'delete virtual service'

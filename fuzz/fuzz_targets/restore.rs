@@ -7,7 +7,7 @@ use ipvsadm_rs::restore;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for (line, parsed) in restore::parse_lines("ipvsadm", data) {
+    for (line, parsed) in restore::parse_lines("ipvsadm", data, 1) {
         assert!(line >= 1);
         if let Err(error) = parsed {
             let _ = format!("line {line}: {}", error.message);

@@ -84,7 +84,7 @@ pub fn inspect(
     rules::host_findings(facts, &mut findings);
     match service {
         Some(svc) => {
-            let entry = listing::read_service(session.ipvs, svc)?;
+            let entry = listing::read_service(session.ipvs, &svc.id)?;
             rules::service_findings(&entry, facts, &mut findings);
         }
         None => {

@@ -40,6 +40,9 @@ pub struct RestoreOptions {
     pub json_plan: bool,
     /// `--pretty` (with `--json`): the plan indented.
     pub pretty: bool,
+    /// `--drain[=SECONDS]` (with `--replace`): drain each real server the
+    /// plan removes, waiting up to that long, instead of deleting it.
+    pub drain: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

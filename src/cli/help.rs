@@ -25,7 +25,7 @@ Usage:
   {p} -D virtual-service
   {p} -C
   {p} -R [--atomic] [--format text|json]
-  {p} -R --replace [--dry-run [--json [--pretty]]] [--atomic] [--format text|json]
+  {p} -R --replace [--dry-run [--json [--pretty]]] [--atomic] [--drain[=seconds]] [--format text|json]
   {p} -S [-n]
   {p} -a|e virtual-service -r server-address [options]
   {p} -d virtual-service -r server-address [--drain[=seconds]]
@@ -123,7 +123,8 @@ Other Extensions:
   --atomic                            with -R: undo all changes if a line fails
   --drain[=seconds]                   with -d: set the weight to 0, wait up to
                                       seconds (default 300, 0: do not wait) until
-                                      no connection is left, then delete
+                                      no connection is left, then delete; with
+                                      -R --replace: so for each server removed
 Declarative Tables (ipvsadm-rs extensions, with -R only):
   --replace                           make the table exactly equal to the input,
                                       editing in place what differs

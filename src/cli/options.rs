@@ -217,7 +217,7 @@ pub(crate) static OPTIONS: &[OptSpec] = &[
     ext("netns", &[], Required, OptId::Netns, "name|path", "run in that network namespace"),
     ext("atomic", &[], FLAG, OptId::Atomic, "", "with -R: undo every change if a line fails"),
     // Drain.
-    ext("drain", &[], EqualsOnly, OptId::Drain, "seconds", "with -d: set the weight to 0, wait up to SECONDS (default 300; 0: do not wait) until no connection is left, then delete"),
+    ext("drain", &[], EqualsOnly, OptId::Drain, "seconds", "with -d: set the weight to 0, wait up to SECONDS (default 300; 0: do not wait) until no connection is left, then delete; with -R --replace: so for each real server it removes"),
     ext("check", &[], FLAG, OptId::Check, "", "say why a virtual service may not answer"),
     ext("verbose", &[], FLAG, OptId::Verbose, "", "with --check: also list the IPVS settings"),
     ext("replace", &[], FLAG, OptId::Replace, "", "with -R: make the table exactly equal to the input"),

@@ -534,8 +534,12 @@ impl Entry {
             netns: self.netns.clone(),
             output: self.output,
             atomic: self.atomic,
-            drain: self.drain,
-            restore: self.restore,
+            // `--drain` is `-d`'s, or `-R --replace`'s.
+            drain: self.drain.filter(|_| self.cmd != CmdKind::Restore),
+            restore: RestoreOptions {
+                drain: self.drain.filter(|_| self.cmd == CmdKind::Restore),
+                ..self.restore
+            },
         }
     }
 }

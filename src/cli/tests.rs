@@ -1295,7 +1295,7 @@ fn drain_option() {
         ("--drain", "Illegal 'drain' option with the 'list' command"),
         (
             "-R --drain",
-            "Illegal 'drain' option with the 'restore' command",
+            "The 'drain' option with -R needs the 'replace' option",
         ),
         // ipvsadm's own checks come first: -d needs a real server.
         (
@@ -1427,6 +1427,7 @@ fn restore_takes_replace_dry_run_and_formats() {
             json_input: true,
             json_plan: true,
             pretty: true,
+            drain: None,
         }
     );
     assert_eq!(
@@ -1438,4 +1439,27 @@ fn restore_takes_replace_dry_run_and_formats() {
     );
     assert!(!restore("-R --format text --replace").json_input);
     assert!(ok("-R --replace --atomic").atomic);
+}
+
+#[test]
+fn replace_takes_drain_and_plain_restore_does_not() {
+    use std::time::Duration;
+    let inv = ok("-R --replace --drain");
+    assert_eq!(inv.restore.drain, Some(Duration::from_secs(300)));
+    // The timeout is the replace's, not a `-d`'s.
+    assert_eq!(inv.drain, None);
+    assert_eq!(
+        ok("--drain=5 --replace -R").restore.drain,
+        Some(Duration::from_secs(5))
+    );
+    assert_eq!(ok("-R --replace").restore.drain, None);
+    assert_eq!(
+        ok("-d -t 10.0.0.1:80 -r 10.0.0.2 --drain=5").restore.drain,
+        None
+    );
+    let e = parse("-R --replace --drain=x").expect_err("a bad timeout");
+    assert_eq!(
+        e.message,
+        "invalid drain timeout `x' specified (expected whole seconds, 0 or more)"
+    );
 }

@@ -26,7 +26,7 @@ use crate::output::conn::{ConnEntry, parse_conn_table};
 use crate::session::{EXIT_KERNEL, Session, Streams};
 use crate::signals;
 
-pub use progress::Progress;
+pub use progress::{Progress, report};
 
 /// How often the counters are read while waiting.
 pub const POLL: Duration = Duration::from_secs(1);
@@ -269,7 +269,7 @@ fn read_server(
     service: &Service,
     dest: &Dest,
 ) -> Result<Option<(Service, Dest)>, IpvsError> {
-    let entry = listing::read_service(ipvs, service)?;
+    let entry = listing::read_service(ipvs, &service.id)?;
     let found = entry
         .dests
         .into_iter()

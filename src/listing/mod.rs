@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 use crate::backend::IpvsBackend;
 use crate::error::{IpvsError, Op};
-use crate::model::{Service, ServiceEntry};
+use crate::model::{Service, ServiceEntry, ServiceId};
 use crate::session::{EXIT_LIST, Session};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +112,7 @@ pub enum Selected {
 /// [`ListWhat::Service`].
 pub fn select(ipvs: &mut dyn IpvsBackend, list: &ListCmd) -> Result<Selected, IpvsError> {
     match &list.what {
-        ListWhat::Service(svc) => read_service(ipvs, svc).map(Selected::One),
+        ListWhat::Service(svc) => read_service(ipvs, &svc.id).map(Selected::One),
         _ => read_services(ipvs, list.format.nosort).map(Selected::Table),
     }
 }
@@ -146,9 +146,9 @@ pub fn read_services(
 /// Reads one service and its real servers (kernel order).
 pub fn read_service(
     ipvs: &mut dyn IpvsBackend,
-    wanted: &Service,
+    wanted: &ServiceId,
 ) -> Result<ServiceEntry, IpvsError> {
-    let service = ipvs.service(&wanted.id)?;
+    let service = ipvs.service(wanted)?;
     let dests = ipvs.dests(&service.id)?;
     Ok(ServiceEntry { service, dests })
 }
@@ -178,7 +178,7 @@ pub fn read_selected(
     list: &ListCmd,
 ) -> Result<Vec<ServiceEntry>, IpvsError> {
     match &list.what {
-        ListWhat::Service(svc) => Ok(vec![read_service(ipvs, svc)?]),
+        ListWhat::Service(svc) => Ok(vec![read_service(ipvs, &svc.id)?]),
         _ => read_table(ipvs, list.format.nosort),
     }
 }

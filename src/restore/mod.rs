@@ -82,7 +82,7 @@ pub fn run_with(
     }
 
     // First pass: check every line, keeping only the errors.
-    let invalid: Vec<(usize, cli::UsageError)> = parse_lines(&session.argv0, &input)
+    let invalid: Vec<(usize, cli::UsageError)> = parse_lines(&session.argv0, &input, 1)
         .filter_map(|(line, parsed)| parsed.err().map(|e| (line, e)))
         .collect();
     if let Some((_, first)) = invalid.first() {
@@ -122,7 +122,7 @@ pub fn run_with(
         origin,
     };
     let argv0 = session.argv0.clone();
-    for (line, parsed) in parse_lines(&argv0, &input) {
+    for (line, parsed) in parse_lines(&argv0, &input, 1) {
         let Ok(inv) = parsed else { continue };
         let inv = match into_change(inv) {
             Err(inv) => inv,
@@ -186,11 +186,13 @@ impl Origin {
 }
 
 /// Parses the input line by line: each non-blank, non-`#` line with its
-/// 1-based number and its parse result. Public for the fuzz targets only.
+/// number (counted from `first_line`, the number of the input's first
+/// line) and its parse result. Public for the fuzz targets only.
 #[doc(hidden)]
 pub fn parse_lines<'a>(
     argv0: &'a str,
     input: &'a [u8],
+    first_line: usize,
 ) -> impl Iterator<Item = (usize, Result<Invocation, cli::UsageError>)> + 'a {
     // Tokens borrow from `input`; their vector is reused line after line.
     let mut tokens = Vec::new();
@@ -199,7 +201,7 @@ pub fn parse_lines<'a>(
         .enumerate()
         .filter_map(move |(i, line)| {
             let parsed = cli::parse_restore_bytes(argv0, line, &mut tokens)?;
-            Some((i + 1, parsed))
+            Some((first_line + i, parsed))
         })
 }
 

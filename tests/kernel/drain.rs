@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Trial> {
         signals_stop_a_drain_and_leave_the_server_at_weight_0,
         persistence_templates_are_waited_for,
         an_idle_server_is_removed_at_once,
+        replace_drains_the_servers_it_removes,
     ]
 }
 
@@ -565,5 +566,118 @@ fn an_idle_server_is_removed_at_once(ns: &Ns) -> TestResult {
         .map(|l| format!("{l}\n"))
         .collect();
     assert_eq!(String::from_utf8_lossy(&after.stdout), expected);
+    Ok(())
+}
+
+/// `-R --replace --drain=5` of the table without two of the pods: the idle
+/// one is deleted at once; the one with a held connection goes to weight
+/// 0, new requests reach only the pod left, and when the time is up it is
+/// still there with its connection (said, exit 1). After the client
+/// closes, the same replace deletes it, and the table is the input as
+/// ipvsadm 1.31 saves it.
+fn replace_drains_the_servers_it_removes(ns: &Ns) -> TestResult {
+    let demo = KubeDemo::setup(ns, "dp")?;
+    let mut held = HeldConnection::open(&demo, PORT)?;
+    let server = server_of(ns, held.local_port());
+    let others: Vec<String> = servers_listed(ns)
+        .into_iter()
+        .filter(|s| *s != server)
+        .collect();
+    let [idle, kept] = others.as_slice() else {
+        panic!("three pods: {server} and {others:?}");
+    };
+    let saved = ns.reference(&["-Sn"]);
+    assert!(saved.status.success(), "{}", render(&saved));
+    let input: String = String::from_utf8_lossy(&saved.stdout)
+        .lines()
+        .filter(|l| {
+            !l.contains(&format!(" -r {server} ")) && !l.contains(&format!(" -r {idle} "))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+
+    let started = Instant::now();
+    let mut replace = Command::new(ns.ours_path());
+    replace
+        .arg0("ipvsadm")
+        .args(["-R", "--replace", "--drain=5"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = replace
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run our ipvsadm: {e}"));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    std::io::Write::write_all(&mut stdin, input.as_bytes()).expect("the input written");
+    drop(stdin);
+    await_weight_0(ns, &server);
+    while listed(ns, idle).is_some() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the idle {idle} was not deleted at once"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let answers = requests(ns, &demo, 10);
+    let (out, took) = finish(child, started, Duration::from_secs(30));
+    assert_eq!(
+        answers,
+        BTreeMap::from([(pod_of(kept), 10)]),
+        "while {server} drains and {idle} is gone"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", render(&out));
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(15),
+        "--drain=5 took {took:?}"
+    );
+    let mut expected: Vec<String> = (1..=5)
+        .rev()
+        .map(|left| {
+            format!(
+                "draining 1 real server: 1 connection left (1 active, 0 inactive, 0 persistent), {left} s to go"
+            )
+        })
+        .collect();
+    expected.push(
+        "replace: 1 change applied (services: 0 added, 0 edited, 0 deleted; \
+         real servers: 0 added, 0 edited, 1 deleted)"
+            .to_string(),
+    );
+    assert_eq!(lines(&out.stdout), expected, "{}", render(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "real server {server} of TCP {SERVICE} still has 1 connection \
+             (1 active, 0 inactive, 0 persistent) after 5 s: left in place with weight 0\n\
+             replace: 1 real server left in place with weight 0\n"
+        )
+    );
+    assert_eq!(listed(ns, &server), Some((0, 1, 0)), "after the timeout");
+    assert_eq!(listed(ns, idle), None);
+
+    // The client closes; the kernel keeps its entry 10 s (CLOSE); the same
+    // replace waits for it and deletes the server.
+    held.reset();
+    let out = ns.ours_stdin(&["-R", "--replace", "--drain"], &input);
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(
+        lines(&out.stdout).last().map(String::as_str),
+        Some(
+            "replace: 1 change applied (services: 0 added, 0 edited, 0 deleted; \
+             real servers: 0 added, 0 edited, 1 deleted)"
+        ),
+        "{}",
+        render(&out)
+    );
+    let now = ns.reference(&["-Sn"]);
+    assert_eq!(String::from_utf8_lossy(&now.stdout), input);
+    let dry = ns.ours_stdin(&["-R", "--replace", "--dry-run"], &input);
+    assert_eq!(
+        (dry.status.code(), dry.stdout.as_slice()),
+        (Some(0), &b""[..]),
+        "{}",
+        render(&dry)
+    );
     Ok(())
 }

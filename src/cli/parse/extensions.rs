@@ -139,7 +139,9 @@ impl Entry {
                 )));
             }
         }
-        if seen(ExtSlot::Drain) && self.cmd != CmdKind::DelDest {
+        if seen(ExtSlot::Drain)
+            && !matches!(self.cmd, CmdKind::DelDest | CmdKind::Restore)
+        {
             return Err(fail(format!(
                 "Illegal 'drain' option with the '{}' command",
                 self.cmd.name()
@@ -170,8 +172,8 @@ impl Entry {
 
 impl Entry {
     /// What `-R` takes of our extensions: `--format text|json` names the
-    /// input's format; `--dry-run` needs `--replace`; `--json` and
-    /// `--pretty` shape the plan `--dry-run` prints.
+    /// input's format; `--dry-run` and `--drain` need `--replace`; `--json`
+    /// and `--pretty` shape the plan `--dry-run` prints.
     fn check_restore_extensions(&self) -> Result<(), UsageError> {
         let seen = |slot: ExtSlot| self.extensions & slot.mask() != 0;
         if self
@@ -192,6 +194,11 @@ impl Entry {
         }
         if seen(ExtSlot::Pretty) && !seen(ExtSlot::Json) {
             return Err(fail("The 'pretty' option with -R needs the 'json' option"));
+        }
+        if seen(ExtSlot::Drain) && !seen(ExtSlot::Replace) {
+            return Err(fail(
+                "The 'drain' option with -R needs the 'replace' option",
+            ));
         }
         if seen(ExtSlot::Atomic) && seen(ExtSlot::DryRun) {
             return Err(fail(

@@ -64,6 +64,7 @@ const REPLACE: RestoreOptions = RestoreOptions {
     json_input: false,
     json_plan: false,
     pretty: false,
+    drain: None,
 };
 const DRY_RUN: RestoreOptions = RestoreOptions {
     dry_run: true,
@@ -550,16 +551,192 @@ proptest! {
         prop_assert_eq!(normal(&read), normal(&t));
     }
 
-    /// A table's own `-Sn` is no change exactly when parsing it and
-    /// planning says so: the shortcut never hides a difference.
+    /// Parsing only the blocks of the input that differ from the kernel's
+    /// `-Sn` plans what parsing all of it plans: the plan of the whole
+    /// input against the whole table, printed. The input mixes services as
+    /// the table has them with changed ones, and sometimes gives every
+    /// real server after every service, so that lines of one block name
+    /// the service of another.
     #[test]
-    fn the_own_save_shortcut_agrees_with_the_plan(t in table().prop_map(expressible)) {
-        let mut fake = fake_of(&t);
-        let input = save(&mut fake);
-        let current = listing::read_table(&mut fake, false).unwrap();
-        let desired = super::desired_table("ipvsadm", input.as_bytes()).unwrap();
-        let planned = crate::plan::plan(&current, &desired);
+    fn the_plan_of_the_blocks_that_differ_is_the_plan_of_the_whole_input(
+        current in table().prop_map(expressible),
+        other in table().prop_map(expressible),
+        taken in prop::collection::vec(any::<bool>(), 7),
+        real_servers_last in any::<bool>(),
+    ) {
+        let mut fake = fake_of(&current);
+        let current_save = save(&mut fake);
+        let mut wanted = fake_of(&other);
+        let other_save = save(&mut wanted);
+        // Each block from the current table or from the other, by service.
+        let blocks = |text: &str| -> Vec<String> {
+            let mut blocks: Vec<String> = Vec::new();
+            for line in text.lines() {
+                match blocks.last_mut() {
+                    Some(block) if !line.starts_with("-A ") => {
+                        block.push_str(line);
+                        block.push('\n');
+                    }
+                    _ => blocks.push(format!("{line}\n")),
+                }
+            }
+            blocks
+        };
+        let id_of = |block: &str| block.lines().next().unwrap_or("").split(" -s ").next().unwrap_or("").to_string();
+        let theirs = blocks(&other_save);
+        let mut input_blocks: Vec<String> = Vec::new();
+        for (i, block) in blocks(&current_save).into_iter().enumerate() {
+            if taken.get(i).copied().unwrap_or(false) {
+                if let Some(b) = theirs.iter().find(|b| id_of(b) == id_of(&block)) {
+                    input_blocks.push(b.clone());
+                }
+            } else {
+                input_blocks.push(block);
+            }
+        }
+        for block in &theirs {
+            if !blocks(&current_save).iter().any(|b| id_of(b) == id_of(block)) {
+                input_blocks.push(block.clone());
+            }
+        }
+        let input: String = if real_servers_last {
+            let lines: Vec<&str> = input_blocks.iter().flat_map(|b| b.lines()).collect();
+            let (services, servers): (Vec<&str>, Vec<&str>) =
+                lines.iter().partition(|l| l.starts_with("-A "));
+            services.iter().chain(&servers).map(|l| format!("{l}\n")).collect()
+        } else {
+            input_blocks.concat()
+        };
+
+        let whole = super::desired::Blocks::cut(input.as_bytes());
+        let everything = vec![true; whole.len()];
+        let desired = match super::desired::parse(
+            "ipvsadm",
+            &whole,
+            &everything,
+            &Default::default(),
+        ) {
+            super::desired::Parsed::Table(t) => t,
+            other => panic!("{other:?}"),
+        };
+        let table = listing::read_table(&mut fake, false).unwrap();
+        let expected: String = crate::plan::plan(&table, &desired)
+            .iter()
+            .map(|step| format!("{}\n", super::rule_of(step)))
+            .collect();
         let out = restore(&mut fake, false, DRY_RUN, &input);
-        prop_assert_eq!(out.status == 0, planned.is_empty(), "{}", out.stdout);
+        prop_assert_eq!(out.stderr.as_str(), "");
+        prop_assert_eq!(out.stdout.as_str(), expected.as_str(), "{}", input);
+        prop_assert_eq!(out.status, if expected.is_empty() { 0 } else { 1 });
     }
+}
+
+#[test]
+fn a_real_server_given_apart_from_its_service_is_planned() {
+    // `-A -t 10.0.0.9:80 -s rr` alone is what `-Sn` writes of that service
+    // with no real server; the real server comes after another service.
+    let mut t = FakeIpvs::default();
+    let table = "-A -t 10.0.0.9:80 -s rr\n-A -t 10.0.0.8:80 -s rr\n";
+    restore(&mut t, false, RestoreOptions::default(), table);
+    let input = "\
+-A -t 10.0.0.9:80 -s rr
+-A -t 10.0.0.8:80 -s rr
+-a -t 10.0.0.9:80 -r 10.0.1.1:80 -m -w 1
+";
+    let out = restore(&mut t, false, DRY_RUN, input);
+    assert_eq!(
+        (out.status, out.stdout.as_str(), out.stderr.as_str()),
+        (1, "-a -t 10.0.0.9:80 -r 10.0.1.1:80 -m -w 1\n", "")
+    );
+}
+
+#[test]
+fn a_service_as_the_table_has_it_given_twice_is_an_error() {
+    let mut t = current();
+    let input = format!("{}-A -t 10.0.0.1:80 -s wrr -p 300\n", save(&mut t));
+    let out = restore(&mut t, false, DRY_RUN, &input);
+    assert_eq!(out.status, 2);
+    assert_eq!(
+        out.stderr,
+        "line 10: the service of line 1 again\nreplace: 1 invalid line, nothing planned\n"
+    );
+}
+
+const DRAIN_NOW: RestoreOptions = RestoreOptions {
+    drain: Some(std::time::Duration::ZERO),
+    ..REPLACE
+};
+
+#[test]
+fn drain_deletes_what_has_no_connections_and_keeps_the_rest_at_weight_0() {
+    let mut t = current();
+    // 10.0.1.2 (removed from 10.0.0.1:80) has no connection; the fwmark
+    // service the input lacks has one on its real server.
+    for (svc, dests) in &mut t.services {
+        for d in dests {
+            d.active_conns =
+                u32::from(matches!(svc.id.addr, crate::model::ServiceAddr::Fwmark(_)));
+        }
+    }
+    let out = restore(&mut t, false, DRAIN_NOW, DESIRED);
+    assert_eq!(out.status, 1, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "replace: 7 changes applied (services: 1 added, 2 edited, 0 deleted; \
+         real servers: 2 added, 1 edited, 1 deleted)\n"
+    );
+    assert_eq!(
+        out.stderr,
+        "real server 10.0.1.4:0 of FWM 7 still has 1 connection (1 active, 0 inactive, \
+         0 persistent) after 0 s: left in place with weight 0\n\
+         replace: 1 real server left in place with weight 0, and 1 service not deleted\n"
+    );
+    let saved = save(&mut t);
+    assert!(
+        saved.contains("-A -f 7 -s lc\n-a -f 7 -r 10.0.1.4:0 -g -w 0\n"),
+        "{saved}"
+    );
+    assert!(!saved.contains("10.0.1.2"), "{saved}");
+    // Once the connection is gone, the same replace finishes the job.
+    for (_, dests) in &mut t.services {
+        for d in dests {
+            d.active_conns = 0;
+        }
+    }
+    let out = restore(&mut t, false, DRAIN_NOW, DESIRED);
+    assert_eq!(
+        (out.status, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            0,
+            "replace: 1 change applied (services: 0 added, 0 edited, 1 deleted; \
+             real servers: 0 added, 0 edited, 0 deleted)\n",
+            ""
+        )
+    );
+    let mut fresh = FakeIpvs::default();
+    restore(&mut fresh, false, RestoreOptions::default(), DESIRED);
+    assert_eq!(save(&mut t), save(&mut fresh));
+}
+
+#[test]
+fn drain_removes_nothing_after_a_failed_change() {
+    let mut t = current();
+    // A real server of a scheduler the fake refuses makes the add fail.
+    let input = DESIRED.replace(
+        "-A --sctp-service 10.0.0.3:5060 -s rr",
+        "-A --sctp-service 10.0.0.3:5060 -s nosuch",
+    );
+    let before = save(&mut t);
+    let out = restore(&mut t, false, DRAIN_NOW, &input);
+    assert_eq!(out.status, 255, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("nothing drained or deleted"),
+        "{}",
+        out.stderr
+    );
+    let after = save(&mut t);
+    assert!(
+        after.contains("10.0.1.2:80") && after.contains("-A -f 7"),
+        "{before}\n{after}"
+    );
 }
