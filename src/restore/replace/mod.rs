@@ -3,7 +3,9 @@
 //! The input (rules in `-S` syntax, or a JSON document turned into them)
 //! goes through the `-R` parser and its checks, and must describe a table:
 //! `-A` lines, and `-a` lines of services given before them, each once.
-//! The table is read once, [`crate::plan`] works out the steps, and then:
+//! The table is read once, as `-S` reads it, and compared with the input
+//! service by service: only the services whose lines differ are parsed
+//! ([`desired`]) and planned ([`crate::plan`]). Then:
 //!
 //! * with `--dry-run`, the steps are printed as `-R` lines (or as one JSON
 //!   document with `--json`) and nothing is changed; the exit status is 0
@@ -11,7 +13,9 @@
 //!   is, 2 when the input is bad, like `diff`'s;
 //! * otherwise they are applied in pipelined batches, as `-R` applies
 //!   lines (with `--atomic`, all or nothing), and one line on standard
-//!   output says what was done, or that the table already matched.
+//!   output says what was done, or that the table already matched; with
+//!   `--drain`, what the plan removes is drained ([`crate::drain`]) once
+//!   everything else went in.
 
 use std::io::{self, IsTerminal};
 use std::ops::Range;
