@@ -114,13 +114,7 @@ pub fn run_with(
     };
 
     // Second pass: the same lines, all valid now, applied in batches.
-    let mut applier = Applier {
-        lines: Vec::new(),
-        pending: Vec::new(),
-        failures: 0,
-        atomic,
-        origin,
-    };
+    let mut applier = Applier::new(atomic, origin);
     let argv0 = session.argv0.clone();
     for (line, parsed) in parse_lines(&argv0, &input, 1) {
         let Ok(inv) = parsed else { continue };
@@ -259,6 +253,17 @@ struct Applier {
 }
 
 impl Applier {
+    /// Nothing pending yet; `origin` names the lines it will be given.
+    fn new(atomic: bool, origin: Origin) -> Applier {
+        Applier {
+            lines: Vec::new(),
+            pending: Vec::new(),
+            failures: 0,
+            atomic,
+            origin,
+        }
+    }
+
     fn flush(
         &mut self,
         session: &mut Session,

@@ -266,13 +266,7 @@ fn apply(
         drop(current);
         None
     };
-    let mut applier = Applier {
-        lines: Vec::new(),
-        pending: Vec::new(),
-        failures: 0,
-        atomic,
-        origin: Origin::Plan(rules),
-    };
+    let mut applier = Applier::new(atomic, Origin::Plan(rules));
     for (i, step) in steps.iter().enumerate() {
         if drained.is_some() && removes(step) {
             continue;
