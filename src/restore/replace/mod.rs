@@ -419,13 +419,21 @@ fn drain_removals(
             status = EXIT_KERNEL;
         }
     }
-    let in_services: usize = targets.services.iter().map(|(_, r)| r.len()).sum();
-    let own = targets.servers.len() - in_services;
+    // Real servers deleted by steps of their own; those of a deleted
+    // service count with it.
+    let mut of_a_service = vec![false; targets.servers.len()];
+    for (_, servers) in &targets.services {
+        for flag in of_a_service.get_mut(servers.clone()).unwrap_or_default() {
+            *flag = true;
+        }
+    }
     counts.services_deleted = deleted;
     counts.dests_deleted = outcomes
         .iter()
-        .take(own)
-        .filter(|o| matches!(o, DrainOutcome::Removed { .. }))
+        .zip(&of_a_service)
+        .filter(|(o, of_a_service)| {
+            !**of_a_service && matches!(o, DrainOutcome::Removed { .. })
+        })
         .count();
     writeln!(streams.stdout, "replace: {}", summary(&counts))?;
     let mut left = 0;
