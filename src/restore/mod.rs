@@ -121,19 +121,14 @@ pub fn run_with(
         let inv = match into_change(inv) {
             Err(inv) => inv,
             Ok(change) => {
-                applier.lines.push(line);
-                applier.pending.push(change);
-                if applier.pending.len() >= BATCH {
-                    applier.flush(session, undo.as_mut(), streams)?;
-                    if atomic && applier.failures > 0 {
-                        break;
-                    }
+                if applier.push(session, undo.as_mut(), streams, line, change)? {
+                    break;
                 }
                 continue;
             }
         };
         applier.flush(session, undo.as_mut(), streams)?;
-        if atomic && applier.failures > 0 {
+        if applier.stopped() {
             break;
         }
         let rc = run_command(session, &inv.command, &inv, streams)?;
@@ -262,6 +257,31 @@ impl Applier {
             atomic,
             origin,
         }
+    }
+
+    /// Queues `change`, made by line `line`, and sends the batch once it
+    /// is full. Whether that send stopped the restore ([`Self::stopped`]).
+    fn push(
+        &mut self,
+        session: &mut Session,
+        undo: Option<&mut UndoLog>,
+        streams: &mut Streams,
+        line: usize,
+        change: Change,
+    ) -> io::Result<bool> {
+        self.lines.push(line);
+        self.pending.push(change);
+        if self.pending.len() < BATCH {
+            return Ok(false);
+        }
+        self.flush(session, undo, streams)?;
+        Ok(self.stopped())
+    }
+
+    /// Whether nothing more may be sent: a change failed in `--atomic`
+    /// mode.
+    fn stopped(&self) -> bool {
+        self.atomic && self.failures > 0
     }
 
     fn flush(

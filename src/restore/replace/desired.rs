@@ -110,15 +110,20 @@ pub(super) enum Parsed {
     Reopen(Vec<ServiceId>),
 }
 
-/// Parses the blocks `parse` marks, in input order. `set_aside` holds the
-/// services of the blocks left out; a line that names one of them makes
-/// the answer [`Parsed::Reopen`].
+/// Parses every block but those of the services `set_aside` holds, in
+/// input order; a line that names one of those services makes the answer
+/// [`Parsed::Reopen`].
 pub(super) fn parse(
     argv0: &str,
     blocks: &Blocks,
-    parse: &[bool],
     set_aside: &FxHashMap<ServiceId, usize>,
 ) -> Parsed {
+    let mut parse = vec![true; blocks.len()];
+    for &block in set_aside.values() {
+        if let Some(parse) = parse.get_mut(block) {
+            *parse = false;
+        }
+    }
     let mut table: Vec<ServiceEntry> = Vec::new();
     // Where each service is in `table`, and the line that gave it.
     let mut services: FxHashMap<ServiceId, (usize, usize)> = FxHashMap::default();

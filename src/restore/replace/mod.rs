@@ -61,15 +61,13 @@ pub(super) fn run(
     let Differing {
         mut current,
         mut set_aside,
-        mut to_parse,
     } = match differing(session, &blocks) {
         Ok(d) => d,
         Err(e) => {
             // Bad input is said first, as when the table can be read.
-            let everything = vec![true; blocks.len()];
             let none = FxHashMap::default();
             if let Parsed::Invalid(errors) =
-                desired::parse(&session.argv0, &blocks, &everything, &none)
+                desired::parse(&session.argv0, &blocks, &none)
             {
                 return invalid(&errors, &options, origin, streams);
             }
@@ -77,18 +75,15 @@ pub(super) fn run(
         }
     };
     let desired = loop {
-        match desired::parse(&session.argv0, &blocks, &to_parse, &set_aside) {
+        match desired::parse(&session.argv0, &blocks, &set_aside) {
             Parsed::Table(table) => break table,
             Parsed::Invalid(errors) => {
                 return invalid(&errors, &options, origin, streams);
             }
             Parsed::Reopen(ids) => {
                 for id in ids {
-                    let Some(block) = set_aside.remove(&id) else {
+                    if set_aside.remove(&id).is_none() {
                         continue;
-                    };
-                    if let Some(parse) = to_parse.get_mut(block) {
-                        *parse = true;
                     }
                     match listing::read_service(session.ipvs, &id) {
                         Ok(entry) => current.push(entry),
@@ -164,10 +159,9 @@ struct Differing {
     /// The services (with their real servers) whose `-Sn` lines are no
     /// block of the input, in ipvsadm's order.
     current: Vec<ServiceEntry>,
-    /// The other services, each with the block that is its `-Sn` lines.
+    /// The other services, each with the block that is its `-Sn` lines:
+    /// the blocks not to parse.
     set_aside: FxHashMap<ServiceId, usize>,
-    /// The blocks still to parse: all but those.
-    to_parse: Vec<bool>,
 }
 
 /// Reads the kernel's table as `-S` does (services in ipvsadm's order, one
@@ -183,7 +177,6 @@ fn differing(session: &mut Session, blocks: &Blocks) -> Result<Differing, String
     let mut differing = Differing {
         current: Vec::new(),
         set_aside: FxHashMap::default(),
-        to_parse: vec![true; blocks.len()],
     };
     let mut text = Vec::new();
     let names = session.names;
@@ -198,9 +191,6 @@ fn differing(session: &mut Session, blocks: &Blocks) -> Result<Differing, String
         match block {
             Some(block) => {
                 differing.set_aside.insert(e.service.id, block);
-                if let Some(parse) = differing.to_parse.get_mut(block) {
-                    *parse = false;
-                }
             }
             None => differing.current.push(ServiceEntry {
                 service: e.service.clone(),
@@ -271,13 +261,8 @@ fn apply(
         if drained.is_some() && removes(step) {
             continue;
         }
-        applier.lines.push(i + 1);
-        applier.pending.push(step.change());
-        if applier.pending.len() >= super::BATCH {
-            applier.flush(session, undo.as_mut(), streams)?;
-            if atomic && applier.failures > 0 {
-                break;
-            }
+        if applier.push(session, undo.as_mut(), streams, i + 1, step.change())? {
+            break;
         }
     }
     applier.flush(session, undo.as_mut(), streams)?;
@@ -326,6 +311,8 @@ struct DrainTargets {
 }
 
 fn drain_targets(current: &[ServiceEntry], steps: &[Step]) -> DrainTargets {
+    let by_id: FxHashMap<ServiceId, &ServiceEntry> =
+        current.iter().map(|e| (e.service.id, e)).collect();
     let mut targets = DrainTargets {
         servers: Vec::new(),
         services: Vec::new(),
@@ -337,7 +324,7 @@ fn drain_targets(current: &[ServiceEntry], steps: &[Step]) -> DrainTargets {
             }
             Step::DelService(service) => {
                 let start = targets.servers.len();
-                if let Some(entry) = current.iter().find(|e| e.service.id == service.id) {
+                if let Some(entry) = by_id.get(&service.id) {
                     targets
                         .servers
                         .extend(entry.dests.iter().map(|d| (service.clone(), d.clone())));

@@ -609,13 +609,7 @@ proptest! {
         };
 
         let whole = super::desired::Blocks::cut(input.as_bytes());
-        let everything = vec![true; whole.len()];
-        let desired = match super::desired::parse(
-            "ipvsadm",
-            &whole,
-            &everything,
-            &Default::default(),
-        ) {
+        let desired = match super::desired::parse("ipvsadm", &whole, &Default::default()) {
             super::desired::Parsed::Table(t) => t,
             other => panic!("{other:?}"),
         };
