@@ -207,12 +207,17 @@ pub fn service_words(svc: &Service) -> String {
 /// rest of the real server's settings (`-e` resets what it is not given:
 /// the forwarding method, tunnel options and thresholds).
 pub fn edit_dest_command(svc: &Service, dest: &Dest, weight: i32) -> String {
-    let mut line = b"ipvsadm ".to_vec();
     let dest = Dest {
         weight,
         ..dest.clone()
     };
-    push_rule(&mut line, RuleCmd::Edit, svc, Some(&dest));
+    format!("ipvsadm {}", rule_line(RuleCmd::Edit, svc, Some(&dest)))
+}
+
+/// [`push_rule`]'s line as a string, without its newline.
+pub fn rule_line(cmd: RuleCmd, svc: &Service, dest: Option<&Dest>) -> String {
+    let mut line = Vec::new();
+    push_rule(&mut line, cmd, svc, dest);
     line.pop(); // the newline
     String::from_utf8_lossy(&line).into_owned()
 }

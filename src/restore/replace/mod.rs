@@ -28,7 +28,7 @@ use crate::backend::Change;
 use crate::cli::RestoreOptions;
 use crate::drain::{self, DrainOutcome};
 use crate::model::{Dest, Service, ServiceEntry, ServiceId};
-use crate::output::save::{self, RuleCmd, push_rule};
+use crate::output::save::{self, RuleCmd, rule_line};
 use crate::plan::{self, Counts, Step};
 use crate::render::json;
 use crate::session::{EXIT_KERNEL, EXIT_USAGE, Session, Streams};
@@ -208,23 +208,16 @@ fn differing(session: &mut Session, blocks: &Blocks) -> Result<Differing, String
 
 /// The `-R` line of a step, without its newline.
 fn rule_of(step: &Step) -> String {
-    let mut buf = Vec::new();
     match step {
-        Step::AddService(s) => push_rule(&mut buf, RuleCmd::Add, s, None),
-        Step::EditService { after, .. } => {
-            push_rule(&mut buf, RuleCmd::Edit, after, None)
-        }
-        Step::DelService(s) => push_rule(&mut buf, RuleCmd::Del, s, None),
-        Step::AddDest(s, d) => push_rule(&mut buf, RuleCmd::Add, s, Some(d)),
+        Step::AddService(s) => rule_line(RuleCmd::Add, s, None),
+        Step::EditService { after, .. } => rule_line(RuleCmd::Edit, after, None),
+        Step::DelService(s) => rule_line(RuleCmd::Del, s, None),
+        Step::AddDest(s, d) => rule_line(RuleCmd::Add, s, Some(d)),
         Step::EditDest { service, after, .. } => {
-            push_rule(&mut buf, RuleCmd::Edit, service, Some(after))
+            rule_line(RuleCmd::Edit, service, Some(after))
         }
-        Step::DelDest(s, d) => push_rule(&mut buf, RuleCmd::Del, s, Some(d)),
+        Step::DelDest(s, d) => rule_line(RuleCmd::Del, s, Some(d)),
     }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-    }
-    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// Applies `steps` to the table `current` was read from. With `drain`,
