@@ -57,16 +57,26 @@ fn pair(n: u32) -> [u8; 2] {
 
 /// `value` in decimal. Listings print hundreds of thousands of numbers:
 /// this spares `core::fmt` its per-call and per-pad-character work, and
-/// the buffer a `memcpy` call per number. Most are short (ports, octets,
-/// weights, idle counters) and take a path of their own; longer ones are
-/// made two digits at a time (eight per 64-bit division) in a fixed-size
-/// array, copied whole (an inlined copy) and cut to length.
+/// the buffer a `memcpy` call per number. A single digit (most counters of
+/// an idle table, a JSON document's many zeros) is written in place, with
+/// no call; others are short (ports, octets, weights) and take a path of
+/// their own; longer ones are made two digits at a time (eight per 64-bit
+/// division) in a fixed-size array, copied whole (an inlined copy) and cut
+/// to length.
+#[inline(always)]
 pub(crate) fn push_decimal(line: &mut Vec<u8>, value: u64) {
+    if value < 10 {
+        line.push(b'0' + value as u8);
+    } else {
+        push_decimal_from_ten(line, value);
+    }
+}
+
+/// [`push_decimal`] of 10 and up.
+fn push_decimal_from_ten(line: &mut Vec<u8>, value: u64) {
     if value < 1000 {
         let value = value as u32;
-        if value < 10 {
-            line.push(b'0' + value as u8);
-        } else if value < 100 {
+        if value < 100 {
             line.extend_from_slice(&pair(value));
         } else {
             line.push(b'0' + (value / 100) as u8);
