@@ -70,7 +70,7 @@ pub fn main_with(argv: Vec<OsString>) -> i32 {
     };
     let stdin = io::stdin();
     let mut stdin = stdin.lock();
-    let mut stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let mut stdout = BufWriter::with_capacity(64 * 1024, UnbufferedStdout(io::stdout()));
     let mut stderr = io::stderr().lock();
     let mut streams = Streams {
         stdin: &mut stdin,
@@ -86,6 +86,26 @@ pub fn main_with(argv: Vec<OsString>) -> i32 {
         // out in `| head -1` still says 1).
         (Ok(rc), Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => rc,
         (Ok(_), Err(e)) | (Err(e), _) => output_failed(&e),
+    }
+}
+
+/// Standard output written with `write(2)` as it comes: everything goes
+/// through the `BufWriter` above, so the line buffering of Rust's `Stdout`
+/// would only add a search for the last newline in every write (all 39 MB
+/// of a JSON document of 10,000 services, whose one newline is at its end:
+/// 4% of the run), and split each text write in two. (A closed standard
+/// output is never seen here: Rust's runtime opens `/dev/null` in its
+/// place before `main`.)
+struct UnbufferedStdout(io::Stdout);
+
+impl Write for UnbufferedStdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        use std::os::fd::AsFd;
+        Ok(nix::unistd::write(self.0.as_fd(), buf)?)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 

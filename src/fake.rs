@@ -129,6 +129,17 @@ impl IpvsBackend for FakeIpvs {
             .unwrap_or_default())
     }
 
+    /// Into `out`'s memory, as the netlink backend decodes: a listing's
+    /// allocations are then its own.
+    fn dests_into(&mut self, id: &ServiceId, out: &mut Vec<Dest>) -> Result<()> {
+        self.requests += 1;
+        out.clear();
+        if let Some(i) = self.find(id) {
+            out.extend_from_slice(&self.services[i].1);
+        }
+        Ok(())
+    }
+
     fn add_service(&mut self, svc: &Service) -> Result<()> {
         self.requests += 1;
         if self.find(&svc.id).is_some() {

@@ -251,3 +251,61 @@ fn a_listing_allocates_nothing_per_real_server() {
         assert_constant(&format!("ipvsadm {}", args.join(" ")), n, two_n);
     }
 }
+
+/// A fake table of `count` services of every kind ([`service_lines`]),
+/// each with three real servers added in an order ipvsadm's sort changes
+/// (made by a restore, whose allocations are not counted).
+fn table_with_services(count: usize) -> FakeIpvs {
+    let mut table = FakeIpvs::default();
+    let mut input = String::new();
+    for (i, line) in service_lines(count).iter().enumerate() {
+        input.push_str(line);
+        let service = line
+            .trim_end()
+            .strip_prefix("-A ")
+            .and_then(|rest| rest.split(" -s ").next())
+            .expect("a service line");
+        let ipv6 = service.contains('[');
+        for host in [2, 3, 1] {
+            let server = if ipv6 {
+                format!("[2001:db8:1::{:x}:{host}]", i + 1)
+            } else {
+                format!("172.16.{}.{host}", i % 250)
+            };
+            input.push_str(&format!("-a {service} -r {server}:8080 -m -w 1\n"));
+        }
+    }
+    let (_, status, _, stderr) = run(&mut table, &["-R"], input.as_bytes());
+    assert_eq!((status, String::from_utf8_lossy(&stderr).as_ref()), (0, ""));
+    table
+}
+
+#[test]
+fn a_listing_allocates_nothing_per_service() {
+    for args in [
+        &["-Ln"][..],
+        &["-Ln", "--stats", "--exact"],
+        &["-Ln", "--rate"],
+        &["-Sn"],
+        &["-Ln", "--json"],
+    ] {
+        let count_of = |count: usize| {
+            let mut table = table_with_services(count);
+            let (allocations, status, stdout, stderr) = run(&mut table, args, b"");
+            assert_eq!(
+                (status, String::from_utf8_lossy(&stderr).as_ref()),
+                (0, ""),
+                "ipvsadm {args:?} succeeds"
+            );
+            let text = String::from_utf8_lossy(&stdout);
+            assert!(
+                text.matches("8080").count() == 3 * count,
+                "ipvsadm {args:?} lists every real server"
+            );
+            allocations
+        };
+        count_of(1);
+        let (n, two_n) = (count_of(N), count_of(2 * N));
+        assert_constant(&format!("ipvsadm {} (services)", args.join(" ")), n, two_n);
+    }
+}

@@ -8,6 +8,7 @@
 //! depends on the algorithm and on the kernel's dump order: both are
 //! emulated here step for step.
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
@@ -36,9 +37,24 @@ pub fn sort_dests(dests: &mut [Dest]) {
     glibc_msort(dests, compare_dests);
 }
 
-/// The order [`sort_dests`] would give, as positions into `dests`.
-pub fn dest_order(dests: &[Dest]) -> Vec<usize> {
-    sorted_order(dests, compare_dests)
+/// Runs `f` with the order [`sort_dests`] would give, as positions into
+/// `dests` (for writers that must not move them), made in the thread's
+/// sort buffers: a listing sorts every service's real servers without an
+/// allocation.
+pub fn with_dest_order<R>(dests: &[Dest], f: impl FnOnce(&[usize]) -> R) -> R {
+    let (mut order, mut scratch) = SORT_BUFFERS.take();
+    sorted_order_into(dests, compare_dests, &mut order, &mut scratch);
+    let result = f(&order);
+    SORT_BUFFERS.set((order, scratch));
+    result
+}
+
+thread_local! {
+    /// The positions being sorted and the merge's scratch space, kept
+    /// between sorts. Taken out while in use: a sort inside `f` of
+    /// [`with_dest_order`] gets buffers of its own.
+    static SORT_BUFFERS: Cell<(Vec<usize>, Vec<usize>)> =
+        const { Cell::new((Vec::new(), Vec::new())) };
 }
 
 /// The address as libipvs' `union nf_inet_addr` seen as four host-order
@@ -134,13 +150,15 @@ fn compare_dests(d1: &Dest, d2: &Dest) -> i32 {
 
 /// glibc's `msort_with_tmp` on a vector, with a C-style comparator.
 fn glibc_msort<T>(items: &mut [T], compare: fn(&T, &T) -> i32) {
-    let order = sorted_order(items, compare);
-    put_in_order(items, order);
+    let (mut order, mut scratch) = SORT_BUFFERS.take();
+    sorted_order_into(items, compare, &mut order, &mut scratch);
+    put_in_order(items, &mut order);
+    SORT_BUFFERS.set((order, scratch));
 }
 
 /// Moves `items[order[k]]` to position `k`, in place: a copy of the items
 /// would double the memory a listing of 10,000 services peaks at.
-fn put_in_order<T>(items: &mut [T], mut order: Vec<usize>) {
+fn put_in_order<T>(items: &mut [T], order: &mut [usize]) {
     for start in 0..items.len() {
         // Follow the cycle through `start`: each swap puts one item where
         // it belongs and carries the item from `start` along, to the last
@@ -171,24 +189,38 @@ const PAIR_CHECK_MAX: usize = 24;
 /// pairs keeps that exact with a comparator that is not transitive. Real
 /// servers come from the kernel newest first, so usually in one of the two.
 fn sorted_order<T>(items: &[T], compare: fn(&T, &T) -> i32) -> Vec<usize> {
+    let mut order = Vec::with_capacity(items.len());
+    sorted_order_into(items, compare, &mut order, &mut Vec::new());
+    order
+}
+
+/// [`sorted_order`] into `order` (emptied first), with `scratch` as the
+/// merge's scratch space.
+fn sorted_order_into<T>(
+    items: &[T],
+    compare: fn(&T, &T) -> i32,
+    order: &mut Vec<usize>,
+    scratch: &mut Vec<usize>,
+) {
     let n = items.len();
+    order.clear();
     if n <= PAIR_CHECK_MAX {
         let every_pair = |pred: &dyn Fn(i32) -> bool| {
             (0..n).all(|i| (i + 1..n).all(|j| pred(compare(&items[i], &items[j]))))
         };
         if every_pair(&|r| r <= 0) {
-            return (0..n).collect();
+            order.extend(0..n);
+            return;
         }
         if every_pair(&|r| r > 0) {
-            return (0..n).rev().collect();
+            order.extend((0..n).rev());
+            return;
         }
     }
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    let mut scratch = Vec::with_capacity(items.len());
-    msort_indices(&mut order, &mut scratch, &|a, b| {
+    order.extend(0..n);
+    msort_indices(order, scratch, &|a, b| {
         compare(&items[a], &items[b]).cmp(&0)
     });
-    order
 }
 
 /// Top-down merge sort: left half `n / 2`, right half the rest; on a tie
@@ -533,7 +565,7 @@ mod tests {
             let items: Vec<String> = (0..order.len()).map(|i| format!("item {i}")).collect();
             let expected: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
             let mut moved = items.clone();
-            put_in_order(&mut moved, order);
+            put_in_order(&mut moved, &mut order.clone());
             proptest::prop_assert_eq!(moved, expected);
         }
 
@@ -547,7 +579,8 @@ mod tests {
                 plain_msort_order(&dests).into_iter().map(|i| dests[i].clone()).collect();
             let reversed: Vec<Dest> = sorted.iter().rev().cloned().collect();
             for list in [&dests, &sorted, &reversed] {
-                proptest::prop_assert_eq!(dest_order(list), plain_msort_order(list));
+                let order = with_dest_order(list, <[usize]>::to_vec);
+                proptest::prop_assert_eq!(order, plain_msort_order(list));
                 let mut moved = list.clone();
                 sort_dests(&mut moved);
                 let expected: Vec<Dest> =

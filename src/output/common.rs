@@ -3,6 +3,7 @@
 //! Lines are assembled as bytes: host and service names come from the
 //! system and 1.31 pads and truncates them by bytes, not characters.
 
+use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::model::{Protocol, ServiceFlags};
@@ -127,11 +128,16 @@ pub(crate) fn push_uint_left(line: &mut Vec<u8>, value: u64, width: usize) {
 /// printf `%-<width>d`.
 pub(crate) fn push_int_left(line: &mut Vec<u8>, value: i64, width: usize) {
     let end = line.len() + width;
+    push_int(line, value);
+    pad_to(line, end);
+}
+
+/// printf `%d`.
+pub(crate) fn push_int(line: &mut Vec<u8>, value: i64) {
     if value < 0 {
         line.push(b'-');
     }
     push_decimal(line, value.unsigned_abs());
-    pad_to(line, end);
 }
 
 /// printf `%<width>llu`.
@@ -176,15 +182,16 @@ pub(crate) fn ipv4_text<'t>(addr: &Ipv4Addr, text: &'t mut [u8; 15]) -> &'t str 
     unsafe { std::str::from_utf8_unchecked(&text[..len]) }
 }
 
-/// `svc_name[n] = '\0'`: keep at most `n` bytes.
-pub(crate) fn truncate(mut text: Vec<u8>, n: usize) -> Vec<u8> {
-    text.truncate(n);
-    text
-}
-
 /// glibc `inet_ntop(AF_INET6)`, which differs from Rust's `Display` for
 /// IPv4-compatible addresses (`::10.0.0.1`, not `::a00:1`).
 pub(crate) fn ntop6(addr: &Ipv6Addr) -> String {
+    let mut text = Vec::with_capacity(40);
+    push_ntop6(&mut text, addr);
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+/// [`ntop6`] appended to `line`.
+pub(crate) fn push_ntop6(line: &mut Vec<u8>, addr: &Ipv6Addr) {
     let words = addr.segments();
     // Longest run of zero words (the first one on ties), if at least 2.
     let mut best: Option<(usize, usize)> = None;
@@ -208,20 +215,19 @@ pub(crate) fn ntop6(addr: &Ipv6Addr) -> String {
     }
     let best = best.filter(|b| b.1 >= 2);
 
-    let mut text = String::with_capacity(40);
     let mut i = 0;
     while i < 8 {
         if let Some((base, len)) = best {
             if i >= base && i < base + len {
                 if i == base {
-                    text.push(':');
+                    line.push(b':');
                 }
                 i += 1;
                 continue;
             }
         }
         if i != 0 {
-            text.push(':');
+            line.push(b':');
         }
         // IPv4-compatible (`::a.b.c.d`) and IPv4-mapped (`::ffff:a.b.c.d`).
         let embedded_v4 = i == 6
@@ -232,18 +238,18 @@ pub(crate) fn ntop6(addr: &Ipv6Addr) -> String {
             };
         if embedded_v4 {
             let o = addr.octets();
-            text.push_str(&Ipv4Addr::new(o[12], o[13], o[14], o[15]).to_string());
-            return text;
+            push_ipv4(line, &Ipv4Addr::new(o[12], o[13], o[14], o[15]));
+            return;
         }
-        text.push_str(&format!("{:x}", words[i]));
+        // Writing to a Vec cannot fail.
+        let _ = write!(line, "{:x}", words[i]);
         i += 1;
     }
     if let Some((base, len)) = best {
         if base + len == 8 {
-            text.push(':');
+            line.push(b':');
         }
     }
-    text
 }
 
 /// `inet_ntop` for either family.
@@ -295,6 +301,15 @@ pub(crate) fn push_addrport(
         IpAddr::V4(_) => ("", ""),
         IpAddr::V6(_) => ("[", "]"),
     };
+    let start = line.len();
+    if let (true, IpAddr::V6(a)) = (numeric, addr) {
+        // At most 54 bytes (`[` 45 `]:` 5): never cut.
+        line.push(b'[');
+        push_ntop6(line, a);
+        line.extend_from_slice(b"]:");
+        push_decimal(line, u64::from(port));
+        return;
+    }
     let text = if numeric {
         format!("{open}{}{close}:{port}", ntop(addr))
     } else {
@@ -304,15 +319,23 @@ pub(crate) fn push_addrport(
             .unwrap_or_else(|| port.to_string());
         format!("{open}{host}{close}:{service}")
     };
-    let start = line.len();
     line.extend_from_slice(text.as_bytes());
     line.truncate(start + ADDRPORT_MAX);
 }
 
-/// `print_sched_flags`: the names of the set SCHED1..3 bits, joined by `,`.
-pub(crate) fn sched_flag_names(scheduler: &str, flags: ServiceFlags) -> String {
-    let shown: Vec<&str> = name_table::sched_flags(scheduler, flags).collect();
-    shown.join(",")
+/// `print_sched_flags`: the names of the set SCHED1..3 bits, joined by `,`,
+/// appended to `line`.
+pub(crate) fn push_sched_flag_names(
+    line: &mut Vec<u8>,
+    scheduler: &str,
+    flags: ServiceFlags,
+) {
+    for (i, name) in name_table::sched_flags(scheduler, flags).enumerate() {
+        if i > 0 {
+            line.push(b',');
+        }
+        line.extend_from_slice(name.as_bytes());
+    }
 }
 
 /// Whether any scheduler flag bit is set (1.31 then prints the flag list,
@@ -436,13 +459,18 @@ mod tests {
 
     #[test]
     fn sched_flags_per_scheduler() {
+        let names = |scheduler: &str, flags: ServiceFlags| {
+            let mut line = b"-b ".to_vec();
+            push_sched_flag_names(&mut line, scheduler, flags);
+            String::from_utf8(line).expect("names are ASCII")
+        };
         let all = ServiceFlags::SCHED1 | ServiceFlags::SCHED2 | ServiceFlags::SCHED3;
-        assert_eq!(sched_flag_names("sh", all), "sh-fallback,sh-port");
-        assert_eq!(sched_flag_names("mh", ServiceFlags::SCHED2), "mh-port");
-        assert_eq!(sched_flag_names("sh", ServiceFlags::SCHED3), "");
+        assert_eq!(names("sh", all), "-b sh-fallback,sh-port");
+        assert_eq!(names("mh", ServiceFlags::SCHED2), "-b mh-port");
+        assert_eq!(names("sh", ServiceFlags::SCHED3), "-b ");
         assert_eq!(
-            sched_flag_names("rr", ServiceFlags::SCHED1 | ServiceFlags::SCHED3),
-            "flag-1,flag-3"
+            names("rr", ServiceFlags::SCHED1 | ServiceFlags::SCHED3),
+            "-b flag-1,flag-3"
         );
     }
 }

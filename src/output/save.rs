@@ -14,11 +14,11 @@ use crate::model::{
 };
 
 use super::common::{
-    addrport_to_anyname, has_sched_flags, push_addrport, push_int_left, sched_flag_names,
-    service_proto, with_entry_buffer,
+    has_sched_flags, push_addrport, push_decimal, push_int, push_int_left, push_ipv4,
+    push_sched_flag_names, service_proto, with_entry_buffer,
 };
 use super::text::service_protocol;
-use crate::listing::sort::{dest_order, service_order};
+use crate::listing::sort::{service_order, with_dest_order};
 use crate::name_table;
 use crate::resolve::NameResolver;
 
@@ -49,20 +49,23 @@ pub fn write_save_entry(
     numeric: bool,
     names: &dyn NameResolver,
 ) -> io::Result<()> {
-    let svc_name = rule_service_name(svc, numeric, names);
     with_entry_buffer(|buf| {
         buf.extend_from_slice(b"-A ");
-        buf.extend_from_slice(&svc_name);
+        let name_start = buf.len();
+        push_rule_service_name(buf, svc, numeric, names);
+        let svc_name = name_start..buf.len();
         push_service_options(buf, svc);
 
         let proto = service_proto(service_protocol(svc));
-        for dest in dest_order(dests).into_iter().map(|i| &dests[i]) {
-            buf.extend_from_slice(b"-a ");
-            buf.extend_from_slice(&svc_name);
-            buf.extend_from_slice(b" -r ");
-            push_addrport(buf, &dest.addr, dest.port, proto, numeric, names);
-            push_dest_options(buf, dest, false);
-        }
+        with_dest_order(dests, |order| {
+            for dest in order.iter().map(|&i| &dests[i]) {
+                buf.extend_from_slice(b"-a ");
+                buf.extend_from_within(svc_name.clone());
+                buf.extend_from_slice(b" -r ");
+                push_addrport(buf, &dest.addr, dest.port, proto, numeric, names);
+                push_dest_options(buf, dest, false);
+            }
+        });
         out.write_all(buf)
     })
 }
@@ -124,7 +127,6 @@ pub enum RuleCmd {
 /// are written (`-x`, `-y`), so the line sets everything the change does.
 pub fn push_rule(buf: &mut Vec<u8>, cmd: RuleCmd, svc: &Service, dest: Option<&Dest>) {
     let names = Numeric;
-    let svc_name = rule_service_name(svc, true, &names);
     let letter: &[u8] = match (cmd, dest.is_some()) {
         (RuleCmd::Add, false) => b"-A ",
         (RuleCmd::Edit, false) => b"-E ",
@@ -134,7 +136,7 @@ pub fn push_rule(buf: &mut Vec<u8>, cmd: RuleCmd, svc: &Service, dest: Option<&D
         (RuleCmd::Del, true) => b"-d ",
     };
     buf.extend_from_slice(letter);
-    buf.extend_from_slice(&svc_name);
+    push_rule_service_name(buf, svc, true, &names);
     match (dest, cmd) {
         (None, RuleCmd::Del) => buf.push(b'\n'),
         (None, _) => push_service_options(buf, svc),
@@ -166,41 +168,45 @@ impl NameResolver for Numeric {
 
 /// ` -s wlc -p 360 ...` and the newline.
 fn push_service_options(buf: &mut Vec<u8>, svc: &Service) {
-    let mut rest = format!(" -s {}", svc.scheduler);
+    buf.extend_from_slice(b" -s ");
+    buf.extend_from_slice(svc.scheduler.as_bytes());
     if svc.flags.contains(ServiceFlags::PERSISTENT) {
-        rest.push_str(&format!(" -p {}", svc.timeout));
+        buf.extend_from_slice(b" -p ");
+        push_decimal(buf, u64::from(svc.timeout));
         match svc.netmask {
             Netmask::V4(mask) if mask != Ipv4Addr::BROADCAST => {
-                rest.push_str(&format!(" -M {mask}"));
+                buf.extend_from_slice(b" -M ");
+                push_ipv4(buf, &mask);
             }
             Netmask::V6(plen) if plen != 128 => {
-                rest.push_str(&format!(" -M {}", plen as i32))
+                buf.extend_from_slice(b" -M ");
+                push_int(buf, i64::from(plen as i32));
             }
             _ => {}
         }
     }
     // Unlike the listing, the PE is saved even without persistence.
     if let Some(pe) = svc.pe_name.as_deref().filter(|pe| !pe.is_empty()) {
-        rest.push_str(&format!(" --pe {pe}"));
+        buf.extend_from_slice(b" --pe ");
+        buf.extend_from_slice(pe.as_bytes());
     }
     if svc.flags.contains(ServiceFlags::ONEPACKET) {
-        rest.push_str(" -o");
+        buf.extend_from_slice(b" -o");
     }
     if has_sched_flags(svc.flags) {
         // `-s sh -b flag-3` saves as `-b ` with a trailing space, as 1.31.
-        rest.push_str(&format!(
-            " -b {}",
-            sched_flag_names(&svc.scheduler, svc.flags)
-        ));
+        buf.extend_from_slice(b" -b ");
+        push_sched_flag_names(buf, &svc.scheduler, svc.flags);
     }
-    rest.push('\n');
-    buf.extend_from_slice(rest.as_bytes());
+    buf.push(b'\n');
 }
 
 /// The words that name `svc` in a command, numeric, as `-S` writes them
 /// (`-t 10.0.0.1:80`, `-f 1 -6`).
 pub fn service_words(svc: &Service) -> String {
-    String::from_utf8_lossy(&rule_service_name(svc, true, &Numeric)).into_owned()
+    let mut words = Vec::new();
+    push_rule_service_name(&mut words, svc, true, &Numeric);
+    String::from_utf8_lossy(&words).into_owned()
 }
 
 /// `ipvsadm -e` of `dest` of `svc` with `weight`, numeric, that keeps the
@@ -222,37 +228,36 @@ pub fn rule_line(cmd: RuleCmd, svc: &Service, dest: Option<&Dest>) -> String {
     String::from_utf8_lossy(&line).into_owned()
 }
 
-/// `-t addr:port`, `-u ...`, `--sctp-service ...`, `-f MARK [-6]`.
-fn rule_service_name(svc: &Service, numeric: bool, names: &dyn NameResolver) -> Vec<u8> {
+/// `-t addr:port`, `-u ...`, `--sctp-service ...`, `-f MARK [-6]`,
+/// appended to `buf`.
+fn push_rule_service_name(
+    buf: &mut Vec<u8>,
+    svc: &Service,
+    numeric: bool,
+    names: &dyn NameResolver,
+) {
     match svc.id.addr {
         ServiceAddr::Fwmark(mark) => {
-            let ipv6 = if svc.id.family == Family::Inet6 {
-                " -6"
-            } else {
-                ""
-            };
-            format!("-f {mark}{ipv6}").into_bytes()
+            buf.extend_from_slice(b"-f ");
+            push_decimal(buf, u64::from(mark));
+            if svc.id.family == Family::Inet6 {
+                buf.extend_from_slice(b" -6");
+            }
         }
         ServiceAddr::Inet {
             protocol,
             addr,
             port,
         } => {
-            let option = match protocol {
-                Protocol::Tcp => "-t",
-                Protocol::Udp => "-u",
-                Protocol::Sctp => "--sctp-service",
-                Protocol::Other(_) => "--xxx-service",
+            let option: &[u8] = match protocol {
+                Protocol::Tcp => b"-t ",
+                Protocol::Udp => b"-u ",
+                Protocol::Sctp => b"--sctp-service ",
+                Protocol::Other(_) => b"--xxx-service ",
             };
-            let mut name = format!("{option} ").into_bytes();
-            name.extend_from_slice(&addrport_to_anyname(
-                &addr,
-                port,
-                service_proto(Some(protocol)),
-                numeric,
-                names,
-            ));
-            name
+            buf.extend_from_slice(option);
+            let proto = service_proto(Some(protocol));
+            push_addrport(buf, &addr, port, proto, numeric, names);
         }
     }
 }

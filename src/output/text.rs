@@ -11,11 +11,11 @@ use crate::model::{
 };
 
 use super::common::{
-    addrport_to_anyname, has_sched_flags, pad_to, push_addrport, push_int_left,
-    push_largenum, push_left, push_uint_left, sched_flag_names, service_proto, truncate,
-    with_entry_buffer,
+    has_sched_flags, pad_to, push_addrport, push_decimal, push_int, push_int_left,
+    push_ipv4, push_largenum, push_left, push_sched_flag_names, push_uint_left,
+    service_proto, with_entry_buffer,
 };
-use crate::listing::sort::{dest_order, service_order};
+use crate::listing::sort::{service_order, with_dest_order};
 use crate::name_table;
 use crate::resolve::NameResolver;
 
@@ -129,10 +129,11 @@ pub fn write_service_entry(
 ) -> io::Result<()> {
     let layout = Layout::of(fmt);
     with_entry_buffer(|buf| {
-        let svc_name = list_service_name(svc, fmt.numeric, names);
+        push_list_service_name(buf, svc, fmt.numeric, names);
         match layout {
             Layout::Stats | Layout::Rate => {
-                push_left(buf, &svc_name, 33);
+                // The name left-aligned in 33 columns (`%-33s`).
+                pad_to(buf, 33);
                 let s = &svc.stats;
                 let values = if layout == Layout::Stats {
                     [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes]
@@ -144,16 +145,11 @@ pub fn write_service_entry(
                 }
                 buf.push(b'\n');
             }
-            _ => push_service_details(buf, &svc_name, svc),
+            _ => push_service_details(buf, svc),
         }
 
-        let order = if fmt.nosort {
-            (0..dests.len()).collect()
-        } else {
-            dest_order(dests)
-        };
         let proto = service_proto(service_protocol(svc));
-        for dest in order.into_iter().map(|i| &dests[i]) {
+        let mut push_dest = |dest: &Dest| {
             buf.extend_from_slice(b"  -> ");
             let start = buf.len();
             push_addrport(buf, &dest.addr, dest.port, proto, fmt.numeric, names);
@@ -162,6 +158,13 @@ pub fn write_service_entry(
             }
             pad_to(buf, start + 28);
             push_dest_columns(buf, dest, layout, fmt.exact);
+        };
+        if fmt.nosort {
+            dests.iter().for_each(push_dest);
+        } else {
+            with_dest_order(dests, |order| {
+                order.iter().for_each(|&i| push_dest(&dests[i]));
+            });
         }
         out.write_all(buf)
     })
@@ -175,14 +178,23 @@ pub(crate) fn service_protocol(svc: &Service) -> Option<Protocol> {
     }
 }
 
-/// `svc_name` in list form: `TCP  addr:port` or `FWM  n`, cut to 33 bytes
-/// unless the service is IPv6.
-fn list_service_name(svc: &Service, numeric: bool, names: &dyn NameResolver) -> Vec<u8> {
-    let name = match svc.id.addr {
+/// `svc_name` in list form, appended to `buf`: `TCP  addr:port` or
+/// `FWM  n`, cut to 33 bytes unless the service is IPv6.
+fn push_list_service_name(
+    buf: &mut Vec<u8>,
+    svc: &Service,
+    numeric: bool,
+    names: &dyn NameResolver,
+) {
+    let start = buf.len();
+    match svc.id.addr {
         // 1.31 prints the mark with %d: 4294967295 lists as `FWM  -1`.
         ServiceAddr::Fwmark(mark) => {
-            let ipv6 = name_table::fwmark_family_suffix(svc.id.family);
-            format!("FWM  {}{ipv6}", mark as i32).into_bytes()
+            buf.extend_from_slice(b"FWM  ");
+            push_int(buf, i64::from(mark as i32));
+            buf.extend_from_slice(
+                name_table::fwmark_family_suffix(svc.id.family).as_bytes(),
+            );
         }
         ServiceAddr::Inet {
             protocol,
@@ -190,56 +202,51 @@ fn list_service_name(svc: &Service, numeric: bool, names: &dyn NameResolver) -> 
             port,
         } => {
             let label = name_table::protocol(protocol).map_or("?", |names| names.upper);
-            let mut name = format!("{label:<4} ").into_bytes();
-            let vname = addrport_to_anyname(
-                &addr,
-                port,
-                service_proto(Some(protocol)),
-                numeric,
-                names,
-            );
-            name.extend_from_slice(&vname);
-            name
+            push_left(buf, label.as_bytes(), 4);
+            buf.push(b' ');
+            let proto = service_proto(Some(protocol));
+            push_addrport(buf, &addr, port, proto, numeric, names);
         }
-    };
-    if svc.id.family == Family::Inet6 {
-        name
-    } else {
-        truncate(name, SERVICE_NAME_MAX)
+    }
+    if svc.id.family != Family::Inet6 {
+        buf.truncate(start + SERVICE_NAME_MAX);
     }
 }
 
-/// `svc_name sched [(flags)] [persistent N [mask M] [pe P]] [ops]`
-fn push_service_details(buf: &mut Vec<u8>, svc_name: &[u8], svc: &Service) {
-    buf.extend_from_slice(svc_name);
-    let mut rest = format!(" {}", svc.scheduler);
+/// ` sched [(flags)] [persistent N [mask M] [pe P]] [ops]` and the newline,
+/// after the service's name.
+fn push_service_details(buf: &mut Vec<u8>, svc: &Service) {
+    buf.push(b' ');
+    buf.extend_from_slice(svc.scheduler.as_bytes());
     if has_sched_flags(svc.flags) {
-        rest.push_str(&format!(
-            " ({})",
-            sched_flag_names(&svc.scheduler, svc.flags)
-        ));
+        buf.extend_from_slice(b" (");
+        push_sched_flag_names(buf, &svc.scheduler, svc.flags);
+        buf.push(b')');
     }
     if svc.flags.contains(ServiceFlags::PERSISTENT) {
-        rest.push_str(&format!(" persistent {}", svc.timeout));
+        buf.extend_from_slice(b" persistent ");
+        push_decimal(buf, u64::from(svc.timeout));
         match svc.netmask {
             Netmask::V4(mask) if mask != Ipv4Addr::BROADCAST => {
-                rest.push_str(&format!(" mask {mask}"));
+                buf.extend_from_slice(b" mask ");
+                push_ipv4(buf, &mask);
             }
             // 1.31 prints the IPv6 prefix length with %i.
             Netmask::V6(plen) if plen != 128 => {
-                rest.push_str(&format!(" mask {}", plen as i32));
+                buf.extend_from_slice(b" mask ");
+                push_int(buf, i64::from(plen as i32));
             }
             _ => {}
         }
         if let Some(pe) = svc.pe_name.as_deref().filter(|pe| !pe.is_empty()) {
-            rest.push_str(&format!(" pe {pe}"));
+            buf.extend_from_slice(b" pe ");
+            buf.extend_from_slice(pe.as_bytes());
         }
     }
     if svc.flags.contains(ServiceFlags::ONEPACKET) {
-        rest.push_str(" ops");
+        buf.extend_from_slice(b" ops");
     }
-    rest.push('\n');
-    buf.extend_from_slice(rest.as_bytes());
+    buf.push(b'\n');
 }
 
 /// The columns after the 28-wide dest name (each layout's printf).

@@ -272,9 +272,11 @@ pub struct JsonConnection<'a> {
 pub struct Addr(pub IpAddr);
 
 impl Serialize for Addr {
+    #[inline]
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
-            IpAddr::V4(a) => serializer.serialize_str(ipv4_text(a, &mut [0; 15])),
+            IpAddr::V4(a) => serializer
+                .serialize_newtype_struct(ser::PLAIN, ipv4_text(a, &mut [0; 15])),
             // `Display` is RFC 5952, written without a copy.
             IpAddr::V6(a) => serializer.collect_str(a),
         }
@@ -289,6 +291,7 @@ impl Serialize for Addr {
 pub struct SchemaName(pub &'static str);
 
 impl Serialize for SchemaName {
+    #[inline]
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_unit_variant("SchemaName", 0, self.0)
     }
@@ -309,6 +312,7 @@ impl NameOrNumber {
 }
 
 impl Serialize for NameOrNumber {
+    #[inline]
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             NameOrNumber::Name(name) => SchemaName(name).serialize(serializer),

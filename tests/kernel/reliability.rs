@@ -455,6 +455,24 @@ fn failure_modes_have_clear_messages(ns: &Ns) -> TestResult {
     );
     assert!(!ours.status.success() && !ours.stderr.is_empty());
 
+    // Standard output closed (`>&-`): what 1.31 does (status 0, nothing
+    // said). Ours: the same, JSON too (Rust's runtime puts /dev/null there).
+    for args in ["-Ln", "-Sn", "-Ln --stats", "-Ln --json"] {
+        let script = |tool: &str| format!("\"${tool}\" {args} >&-; echo \"status $?\"");
+        let ours = ns.sh(&script("OURS"));
+        let expected = if args.contains("--json") {
+            ns.sh("echo status 0")
+        } else {
+            ns.sh(&script("REFERENCE"))
+        };
+        crate::support::assert_same_output(
+            &format!("ipvsadm {args} >&-"),
+            &ours,
+            &expected,
+        );
+        assert_eq!(ours.stdout, b"status 0\n", "ipvsadm {args} >&-");
+    }
+
     // Output to a closed pipe: a large listing ends quietly, status 0.
     let big = add_lines(0, LARGE).join("\n") + "\n";
     assert_ok("large restore", &ns.ours_stdin(&["-R"], &big));

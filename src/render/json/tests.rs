@@ -942,6 +942,20 @@ proptest! {
         prop_assert_eq!(ours, serde_json::to_vec(&text).expect("to memory"));
     }
 
+    /// Names and addresses of any length go in whole, after what the
+    /// buffer held (the copy in two overlapping pieces).
+    #[test]
+    fn plain_strings_are_written_as_serde_json_writes_them(
+        before in "[a-z]{0,20}",
+        text in "[a-zA-Z0-9.:_-]{0,40}",
+    ) {
+        let mut ours = before.clone().into_bytes();
+        super::ser::push_plain_string(&mut ours, &text);
+        let mut theirs = before.into_bytes();
+        theirs.extend(serde_json::to_vec(&text).expect("to memory"));
+        prop_assert_eq!(ours, theirs);
+    }
+
     #[test]
     fn any_value_is_written_as_serde_json_writes_it(v in value(), pretty in any::<bool>()) {
         let mut ours = Vec::new();

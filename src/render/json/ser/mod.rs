@@ -75,7 +75,14 @@ pub struct JsonSerializer<'a, const PRETTY: bool> {
     depth: usize,
     /// Whether the innermost open object or array has no member yet.
     empty: bool,
+    /// Whether the string being serialized is a [`PLAIN`] one.
+    plain: bool,
 }
+
+/// The name of a newtype struct whose string has nothing to escape (an
+/// address): any serializer writes the string it holds, this one copies it
+/// without looking at each byte.
+pub(crate) const PLAIN: &str = "$plain";
 
 impl<'a, const PRETTY: bool> JsonSerializer<'a, PRETTY> {
     pub fn new(
@@ -87,6 +94,7 @@ impl<'a, const PRETTY: bool> JsonSerializer<'a, PRETTY> {
             out,
             depth: 0,
             empty: true,
+            plain: false,
         }
     }
 
@@ -195,6 +203,38 @@ pub(crate) fn push_string(buf: &mut Vec<u8>, value: &str) {
     buf.push(b'"');
 }
 
+/// `value`, which has nothing to escape, as a JSON string. Most are the
+/// schema's names and IPv4 addresses, 3 to 15 bytes: copied as two
+/// fixed-size pieces that overlap in the middle, inline, where a copy of
+/// unknown length calls `memcpy` (a byte loop in musl's, for so few).
+#[inline(always)]
+pub(crate) fn push_plain_string(buf: &mut Vec<u8>, value: &str) {
+    let bytes = value.as_bytes();
+    let n = bytes.len();
+    buf.push(b'"');
+    let start = buf.len();
+    if (4..=8).contains(&n) {
+        let mut head = [0u8; 4];
+        let mut tail = [0u8; 4];
+        head.copy_from_slice(&bytes[..4]);
+        tail.copy_from_slice(&bytes[n - 4..]);
+        buf.extend_from_slice(&head);
+        buf.truncate(start + n - 4);
+        buf.extend_from_slice(&tail);
+    } else if (9..=16).contains(&n) {
+        let mut head = [0u8; 8];
+        let mut tail = [0u8; 8];
+        head.copy_from_slice(&bytes[..8]);
+        tail.copy_from_slice(&bytes[n - 8..]);
+        buf.extend_from_slice(&head);
+        buf.truncate(start + n - 8);
+        buf.extend_from_slice(&tail);
+    } else {
+        buf.extend_from_slice(bytes);
+    }
+    buf.push(b'"');
+}
+
 /// Whether a byte is one JSON strings escape: a table, one load a byte.
 #[inline(always)]
 fn needs_escape(byte: u8) -> bool {
@@ -268,14 +308,17 @@ impl<'s, 'a, const PRETTY: bool> ser::Serializer for &'s mut JsonSerializer<'a, 
         Ok(())
     }
 
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<(), Error> {
         self.serialize_i64(i64::from(v))
     }
 
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<(), Error> {
         self.serialize_i64(i64::from(v))
     }
 
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<(), Error> {
         self.serialize_i64(i64::from(v))
     }
@@ -293,14 +336,17 @@ impl<'s, 'a, const PRETTY: bool> ser::Serializer for &'s mut JsonSerializer<'a, 
         write!(Escaping(self.buf), "{v}").map_err(ser::Error::custom)
     }
 
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<(), Error> {
         self.serialize_u64(u64::from(v))
     }
 
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<(), Error> {
         self.serialize_u64(u64::from(v))
     }
 
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<(), Error> {
         self.serialize_u64(u64::from(v))
     }
@@ -330,7 +376,12 @@ impl<'s, 'a, const PRETTY: bool> ser::Serializer for &'s mut JsonSerializer<'a, 
 
     #[inline]
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        push_string(self.buf, v);
+        if self.plain {
+            debug_assert!(!v.bytes().any(needs_escape), "{v:?}");
+            push_plain_string(self.buf, v);
+        } else {
+            push_string(self.buf, v);
+        }
         Ok(())
     }
 
@@ -356,6 +407,7 @@ impl<'s, 'a, const PRETTY: bool> ser::Serializer for &'s mut JsonSerializer<'a, 
         self.serialize_unit()
     }
 
+    #[inline]
     fn serialize_unit_variant(
         self,
         _name: &'static str,
@@ -365,18 +417,22 @@ impl<'s, 'a, const PRETTY: bool> ser::Serializer for &'s mut JsonSerializer<'a, 
         // A variant's name is an identifier of the program (a Rust one, or
         // one of the schema's names): nothing to escape, so a plain copy.
         debug_assert!(!variant.bytes().any(needs_escape), "{variant:?}");
-        self.buf.reserve(variant.len() + 2);
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(variant.as_bytes());
-        self.buf.push(b'"');
+        push_plain_string(self.buf, variant);
         Ok(())
     }
 
+    #[inline]
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<(), Error> {
+        if name == PLAIN {
+            self.plain = true;
+            let written = value.serialize(&mut *self);
+            self.plain = false;
+            return written;
+        }
         value.serialize(self)
     }
 
