@@ -291,7 +291,7 @@ impl Serialize for Addr {
 pub struct SchemaName(pub &'static str);
 
 impl Serialize for SchemaName {
-    #[inline]
+    #[inline(always)]
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_unit_variant("SchemaName", 0, self.0)
     }
