@@ -362,13 +362,26 @@ impl Serialize for TunnelFlagNames {
 
 // ------------------------------------------------------------- sequences
 
-/// `"real_servers"`: a service's real servers (in listing order).
+/// `"real_servers"`: a service's real servers in listing order, `dests` as
+/// they are or, with `order`, at the positions it lists (ipvsadm's sort
+/// made without moving them: a real server is 144 bytes).
 #[derive(Debug, Clone, Copy)]
-pub struct RealServers<'a>(pub &'a [Dest]);
+pub struct RealServers<'a> {
+    pub dests: &'a [Dest],
+    pub order: Option<&'a [usize]>,
+}
 
 impl Serialize for RealServers<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(JsonRealServer::from))
+        match self.order {
+            None => serializer.collect_seq(self.dests.iter().map(JsonRealServer::from)),
+            Some(order) => serializer.collect_seq(
+                order
+                    .iter()
+                    .filter_map(|&i| self.dests.get(i))
+                    .map(JsonRealServer::from),
+            ),
+        }
     }
 }
 
@@ -388,7 +401,7 @@ impl Serialize for ServiceList<'_> {
 pub struct Stopped;
 
 /// `"services"` serialized as they are listed: `list` hands each service
-/// (real servers in listing order) to the function it is given, which
+/// (its real servers in listing order) to the function it is given, which
 /// writes it; it returns [`Stopped`] when that function did, or when its
 /// own source failed. Then serializing fails: what was written holds the
 /// services listed before, whole. Serialized once.
@@ -396,9 +409,7 @@ pub struct StreamedServices<F>(Cell<Option<F>>);
 
 impl<F> StreamedServices<F>
 where
-    F: FnOnce(
-        &mut dyn FnMut(&ServiceEntry) -> Result<(), Stopped>,
-    ) -> Result<(), Stopped>,
+    F: FnOnce(&mut dyn FnMut(&JsonService) -> Result<(), Stopped>) -> Result<(), Stopped>,
 {
     pub fn new(list: F) -> StreamedServices<F> {
         StreamedServices(Cell::new(Some(list)))
@@ -407,9 +418,7 @@ where
 
 impl<F> Serialize for StreamedServices<F>
 where
-    F: FnOnce(
-        &mut dyn FnMut(&ServiceEntry) -> Result<(), Stopped>,
-    ) -> Result<(), Stopped>,
+    F: FnOnce(&mut dyn FnMut(&JsonService) -> Result<(), Stopped>) -> Result<(), Stopped>,
 {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let list = self
@@ -418,12 +427,11 @@ where
             .ok_or_else(|| S::Error::custom("a streamed listing is written once"))?;
         let mut seq = serializer.serialize_seq(None)?;
         let mut failed = None;
-        let listed = list(&mut |entry| {
-            seq.serialize_element(&JsonService::from(entry))
-                .map_err(|e| {
-                    failed = Some(e);
-                    Stopped
-                })
+        let listed = list(&mut |service| {
+            seq.serialize_element(service).map_err(|e| {
+                failed = Some(e);
+                Stopped
+            })
         });
         match (listed, failed) {
             (_, Some(e)) => Err(e),
@@ -489,6 +497,18 @@ impl From<&Info> for JsonInfo {
 }
 
 impl<'a> JsonService<'a> {
+    /// `service` with `dests` (in kernel order), listed in `order`
+    /// (positions into `dests`, from [`crate::listing::sort::with_dest_order`]).
+    pub fn in_order(
+        s: &'a Service,
+        dests: &'a [Dest],
+        order: &'a [usize],
+    ) -> JsonService<'a> {
+        let mut service = JsonService::new(s, dests);
+        service.real_servers.order = Some(order);
+        service
+    }
+
     /// `service` with `dests` (in listing order) as its real servers.
     pub fn new(s: &'a Service, dests: &'a [Dest]) -> JsonService<'a> {
         let (protocol, addr, port, fwmark) = match s.id.addr {
@@ -530,7 +550,7 @@ impl<'a> JsonService<'a> {
             pe_name: s.pe_name.as_deref(),
             stats: (&s.stats).into(),
             rates: (&s.stats).into(),
-            real_servers: RealServers(dests),
+            real_servers: RealServers { dests, order: None },
         }
     }
 }

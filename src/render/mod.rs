@@ -96,8 +96,15 @@ fn stream_json_table(
     let mut kernel_error = None;
     let listed = json::StreamedServices::new(|write_service| {
         let result = listing::for_each_entry(ipvs, services, |entry| {
-            listing::sort_real_servers(std::slice::from_mut(entry), nosort);
-            write_service(entry).map_err(|json::Stopped| io::ErrorKind::Other.into())
+            let (service, dests) = (&entry.service, &entry.dests);
+            let written = if nosort {
+                write_service(&json::JsonService::new(service, dests))
+            } else {
+                listing::sort::with_dest_order(dests, |order| {
+                    write_service(&json::JsonService::in_order(service, dests, order))
+                })
+            };
+            written.map_err(|json::Stopped| io::ErrorKind::Other.into())
         });
         match result {
             Ok(()) => Ok(()),

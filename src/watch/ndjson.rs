@@ -158,7 +158,7 @@ pub(super) fn stream_json_tick(
             listing::sort_real_servers(std::slice::from_mut(entry), nosort);
             let stopped = |Stopped| io::Error::from(io::ErrorKind::Other);
             tracker_of(&tracker).map_err(stopped)?.next_service(entry);
-            write_service(entry).map_err(stopped)
+            write_service(&json::JsonService::from(&*entry)).map_err(stopped)
         };
         let result = listing::for_each_selected(ipvs, selected, each);
         match result {
@@ -198,7 +198,7 @@ pub fn write_tick(
     let services = json::StreamedServices::new(|write_service| {
         for entry in entries {
             tracker_of(&tracker)?.next_service(entry);
-            write_service(entry)?;
+            write_service(&json::JsonService::from(entry))?;
         }
         Ok(())
     });

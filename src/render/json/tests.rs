@@ -853,8 +853,8 @@ fn a_listing_stopped_part_way_has_written_whole_services() {
         conn_tab_size: 4096,
     };
     let listed = json::StreamedServices::new(|write_service| {
-        write_service(&entries[0])?;
-        write_service(&entries[1])?;
+        write_service(&json::JsonService::from(&entries[0]))?;
+        write_service(&json::JsonService::from(&entries[1]))?;
         // The kernel fails before the third.
         Err(json::Stopped)
     });
