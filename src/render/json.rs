@@ -66,7 +66,7 @@ mod ser;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// How much of a document is gathered before it is written.
-pub(crate) const JSON_CHUNK: usize = 64 * 1024;
+pub(crate) const JSON_CHUNK: usize = 256 * 1024;
 
 /// A listing of services (`-L`, `-L <service>`). `services` is a sequence
 /// of [`JsonService`]: [`ServiceList`] over a table in memory, or
@@ -276,10 +276,20 @@ impl Serialize for Addr {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
             IpAddr::V4(a) => serializer
-                .serialize_newtype_struct(ser::PLAIN, ipv4_text(a, &mut [0; 15])),
+                .serialize_newtype_struct(ser::PLAIN, &Text(ipv4_text(a, &mut [0; 15]))),
             // `Display` is RFC 5952, written without a copy.
             IpAddr::V6(a) => serializer.collect_str(a),
         }
+    }
+}
+
+/// A string, serialized inline (serde's `str` is called out of line).
+struct Text<'t>(&'t str);
+
+impl Serialize for Text<'_> {
+    #[inline(always)]
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
     }
 }
 
@@ -531,16 +541,17 @@ impl<'a> JsonService<'a> {
             Netmask::V4(m) => (Some(Addr(IpAddr::V4(m))), None),
             Netmask::V6(p) => (None, Some(p)),
         };
+        let scheduler = s.scheduler.as_str();
         JsonService {
             af: SchemaName(name_table::family(s.id.family)),
             protocol,
             addr,
             port,
             fwmark,
-            sched_name: &s.scheduler,
+            sched_name: scheduler,
             flags: ServiceFlagNames(s.flags),
             sched_flags: SchedFlagNames {
-                scheduler: &s.scheduler,
+                scheduler,
                 flags: s.flags,
             },
             flags_raw: s.flags.bits(),
