@@ -472,6 +472,7 @@ impl Serialize for ConnectionList<'_> {
 }
 
 impl From<&Stats> for JsonStats {
+    #[inline]
     fn from(s: &Stats) -> Self {
         JsonStats {
             conns: s.conns,
@@ -484,6 +485,7 @@ impl From<&Stats> for JsonStats {
 }
 
 impl From<&Stats> for JsonRates {
+    #[inline]
     fn from(s: &Stats) -> Self {
         JsonRates {
             cps: s.cps,
@@ -573,6 +575,7 @@ impl<'a> From<&'a ServiceEntry> for JsonService<'a> {
 }
 
 impl From<&Dest> for JsonRealServer {
+    #[inline]
     fn from(d: &Dest) -> Self {
         let tunnel = d.fwd == FwdMethod::Tunnel;
         JsonRealServer {
