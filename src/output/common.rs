@@ -298,28 +298,23 @@ pub(crate) fn push_addrport(
             push_decimal(line, u64::from(port));
             return;
         }
+        IpAddr::V6(a) if numeric => {
+            // At most 54 bytes (`[` 45 `]:` 5): never cut.
+            line.push(b'[');
+            push_ntop6(line, a);
+            line.extend_from_slice(b"]:");
+            push_decimal(line, u64::from(port));
+            return;
+        }
         IpAddr::V4(_) => ("", ""),
         IpAddr::V6(_) => ("[", "]"),
     };
+    let host = names.host(addr).unwrap_or_else(|| ntop(addr));
+    let service = proto
+        .and_then(|p| names.service(port, p))
+        .unwrap_or_else(|| port.to_string());
     let start = line.len();
-    if let (true, IpAddr::V6(a)) = (numeric, addr) {
-        // At most 54 bytes (`[` 45 `]:` 5): never cut.
-        line.push(b'[');
-        push_ntop6(line, a);
-        line.extend_from_slice(b"]:");
-        push_decimal(line, u64::from(port));
-        return;
-    }
-    let text = if numeric {
-        format!("{open}{}{close}:{port}", ntop(addr))
-    } else {
-        let host = names.host(addr).unwrap_or_else(|| ntop(addr));
-        let service = proto
-            .and_then(|p| names.service(port, p))
-            .unwrap_or_else(|| port.to_string());
-        format!("{open}{host}{close}:{service}")
-    };
-    line.extend_from_slice(text.as_bytes());
+    line.extend_from_slice(format!("{open}{host}{close}:{service}").as_bytes());
     line.truncate(start + ADDRPORT_MAX);
 }
 

@@ -129,11 +129,12 @@ pub fn write_service_entry(
 ) -> io::Result<()> {
     let layout = Layout::of(fmt);
     with_entry_buffer(|buf| {
+        let start = buf.len();
         push_list_service_name(buf, svc, fmt.numeric, names);
         match layout {
             Layout::Stats | Layout::Rate => {
                 // The name left-aligned in 33 columns (`%-33s`).
-                pad_to(buf, 33);
+                pad_to(buf, start + 33);
                 let s = &svc.stats;
                 let values = if layout == Layout::Stats {
                     [s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes]
